@@ -1,0 +1,96 @@
+/* qps.h - the QPS wire format: parsing what clients send to the launch endpoint and
+ * rendering ServiceResponse documents (XML or JSON) that validate against
+ * data/xsd/agentasset.xsd. Pure functions: no I/O, no globals. */
+#ifndef ODSCAN_QPS_H
+#define ODSCAN_QPS_H
+
+#include "buf.h"
+#include "scan.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Named limits on what a client sends. */
+#define QPS_BODY_MAX        (64 * 1024)  /* request body bytes */
+#define QPS_XML_DEPTH_MAX   32           /* element nesting */
+#define QPS_JSON_DEPTH_MAX  32           /* object/array nesting */
+#define QPS_RESPONSE_MAX    (1024 * 1024)
+
+enum qps_format { QPS_XML = 0, QPS_JSON };
+
+/* Response codes and the HTTP status each travels with. */
+#define QPS_CODE_TABLE(XX)                          \
+    XX(SUCCESS,                 200)                \
+    XX(INVALID_REQUEST,         400)                \
+    XX(UNAUTHORIZED,            401)                \
+    XX(OPERATION_NOT_PERMITTED, 403)                \
+    XX(NOT_FOUND,               404)                \
+    XX(INTERNAL_ERROR,          500)                \
+    XX(SERVICE_UNAVAILABLE,     503)
+
+enum qps_code {
+#define XX(name, status) QPS_##name,
+    QPS_CODE_TABLE(XX)
+#undef XX
+};
+
+/* An error to send back: HTTP status, QPS code, what was wrong, what to do. */
+struct qps_error {
+    int           http_status;   /* may differ from the code's default, e.g. 405, 413 */
+    enum qps_code code;
+    char          message[256];
+    char          resolution[256];
+};
+
+/* qps_code_name returns "INVALID_REQUEST" etc. */
+const char *qps_code_name(enum qps_code code);
+/* qps_code_status returns the default HTTP status of a code. */
+int qps_code_status(enum qps_code code);
+/* qps_error_set fills *e; message/resolution are printf formats truncated to fit. */
+void qps_error_set(struct qps_error *e, int http_status, enum qps_code code,
+    const char *resolution, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* qps_format_from_accept picks JSON when the Accept header asks for application/json
+ * (before any XML type), XML otherwise (also when accept is NULL). */
+enum qps_format qps_format_from_accept(const char *accept);
+
+/* One query argument as the HTTP layer saw it, already percent-decoded. */
+struct qps_arg {
+    const char *key;
+    const char *value;   /* NULL for a key without '=' */
+};
+
+/* What a single-asset launch asks for. */
+struct launch_request {
+    int64_t                      asset_id;
+    const struct scan_type_info *scan;
+    bool                         override_cpu;
+};
+
+/* qps_parse_launch validates the path's asset id and the query arguments of
+ * POST /qps/rest/1.0/ods/ca/agentasset/<id>. Parameter names match case-insensitively;
+ * `scan` must appear exactly once with one known value; `overrideConfigCpu` is optional
+ * (true/false/1/0, any case); other parameters are ignored. Returns 0 with *out filled,
+ * or ODS_E_INVAL with *err filled (400 INVALID_REQUEST). */
+int qps_parse_launch(const char *asset_id, const struct qps_arg *args, size_t nargs,
+    struct launch_request *out, struct qps_error *err);
+
+/* qps_parse_empty_request checks a launch body: empty (or only whitespace), an XML
+ * <ServiceRequest/> with no child elements (XML declaration, BOM and whitespace
+ * allowed; DOCTYPE and entities refused), or JSON {"ServiceRequest":{}}. The format is
+ * told by the first non-blank byte, whatever the Content-Type. Returns 0, or
+ * ODS_E_PARSE/ODS_E_TOOBIG with *err filled (400). */
+int qps_parse_empty_request(const char *body, size_t len, struct qps_error *err);
+
+/* qps_render_launch appends a SUCCESS ServiceResponse with one SingleModuleResponse
+ * naming `module` and the given asset ids (count = n). base_url is the server's
+ * public URL, used in xsi:noNamespaceSchemaLocation. Returns 0 or a buf error. */
+int qps_render_launch(struct buf *out, enum qps_format fmt, const char *base_url,
+    const char *module, const int64_t *asset_ids, size_t n);
+
+/* qps_render_error appends an error ServiceResponse for *err. */
+int qps_render_error(struct buf *out, enum qps_format fmt, const char *base_url,
+    const struct qps_error *err);
+
+#endif
