@@ -1,0 +1,167 @@
+/* committer.c - one thread turning many concurrent launches into one durable
+ * transaction. While a batch is being committed, new launches queue up and form the
+ * next batch, so the number of fsyncs per second stays flat as load grows and
+ * throughput rises with concurrency. */
+#include "committer.h"
+#include "err.h"
+#include "log.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+struct committer {
+    store_t            *store;
+    size_t              batch_max;
+    pthread_t           thread;
+    pthread_mutex_t     lock;
+    pthread_cond_t      wake;
+    struct commit_item *head, *tail;   /* FIFO of submitted items */
+    bool                stopping;
+    struct launch      *launches;      /* scratch: batch_max entries */
+    struct commit_item **items;        /* scratch: batch_max entries */
+};
+
+/* take_batch detaches up to batch_max launch items (and all audit items met on the
+ * way) from the queue; call with the lock held. */
+static size_t
+take_batch(committer_t *c, struct commit_item **audits)
+{
+    size_t n = 0;
+
+    *audits = NULL;
+    while (c->head != NULL && n < c->batch_max) {
+        struct commit_item *it = c->head;
+        c->head = it->next;
+        if (c->head == NULL)
+            c->tail = NULL;
+        if (it->audit != NULL) {
+            it->next = *audits;
+            *audits = it;
+            continue;
+        }
+        c->items[n++] = it;
+    }
+    return n;
+}
+
+static void
+write_audits(committer_t *c, struct commit_item *audits)
+{
+    while (audits != NULL) {
+        struct commit_item *next = audits->next;
+        int rc = store_audit_add(c->store, audits->audit);
+        if (rc != 0)
+            log_error("%s: audit entry lost: %s", __func__, err_msg(rc));
+        free(audits->audit);
+        free(audits);
+        audits = next;
+    }
+}
+
+static void
+commit_batch(committer_t *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        c->launches[i] = c->items[i]->launch;
+    int rc = store_launch_batch(c->store, c->launches, n);
+    if (rc != 0)
+        log_error("%s: batch of %zu launches not committed: %s", __func__, n, err_msg(rc));
+    for (size_t i = 0; i < n; i++) {
+        c->items[i]->launch = c->launches[i];
+        c->items[i]->done(c->items[i], rc);
+    }
+}
+
+static void *
+committer_main(void *arg)
+{
+    committer_t *c = arg;
+
+    pthread_mutex_lock(&c->lock);
+    for (;;) {
+        while (c->head == NULL && !c->stopping)
+            pthread_cond_wait(&c->wake, &c->lock);
+        if (c->head == NULL && c->stopping)
+            break;
+        struct commit_item *audits;
+        size_t n = take_batch(c, &audits);
+        pthread_mutex_unlock(&c->lock);
+        if (n > 0)
+            commit_batch(c, n);
+        write_audits(c, audits);
+        pthread_mutex_lock(&c->lock);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+int
+committer_start(store_t *st, size_t batch_max, committer_t **out)
+{
+    committer_t *c = calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return ODS_E_NOMEM;
+    c->store = st;
+    c->batch_max = batch_max ? batch_max : 1;
+    c->launches = calloc(c->batch_max, sizeof(*c->launches));
+    c->items = calloc(c->batch_max, sizeof(*c->items));
+    if (c->launches == NULL || c->items == NULL)
+        goto fail;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->wake, NULL);
+    if (pthread_create(&c->thread, NULL, committer_main, c) != 0) {
+        pthread_cond_destroy(&c->wake);
+        pthread_mutex_destroy(&c->lock);
+        free(c->launches);
+        free(c->items);
+        free(c);
+        return ODS_E_IO;
+    }
+    *out = c;
+    return ODS_E_OK;
+fail:
+    free(c->launches);
+    free(c->items);
+    free(c);
+    return ODS_E_NOMEM;
+}
+
+int
+committer_submit(committer_t *c, struct commit_item *item)
+{
+    int rc = ODS_E_OK;
+
+    item->next = NULL;
+    pthread_mutex_lock(&c->lock);
+    if (c->stopping) {
+        rc = ODS_E_SHUTDOWN;
+    } else {
+        if (c->tail != NULL)
+            c->tail->next = item;
+        else
+            c->head = item;
+        c->tail = item;
+        pthread_cond_signal(&c->wake);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+void
+committer_stop(committer_t *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->stopping = true;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+    pthread_join(c->thread, NULL);
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->lock);
+    free(c->launches);
+    free(c->items);
+    free(c);
+}

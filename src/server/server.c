@@ -1,0 +1,168 @@
+/* server.c - start, run and stop odscand's parts in the right order. */
+#include "server.h"
+#include "err.h"
+#include "log.h"
+#include "qps.h"
+#include "tls.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SHUTDOWN_GRACE_MS 10000
+
+/* listen_host extracts the host part of "ADDR:PORT" / "[V6]:PORT" into out. */
+static void
+listen_host(const char *listen, char *out, size_t n)
+{
+    const char *colon = strrchr(listen, ':');
+    size_t len = colon ? (size_t)(colon - listen) : strlen(listen);
+
+    if (len >= 2 && listen[0] == '[' && listen[len - 1] == ']') {
+        listen++;
+        len -= 2;
+    }
+    if (len >= n)
+        len = n - 1;
+    memcpy(out, listen, len);
+    out[len] = '\0';
+}
+
+static int
+prepare_tls(struct server *s, char *err, size_t n)
+{
+    char cert[PATH_MAX], key[PATH_MAX], host[256], fp[128];
+    int created = 0;
+    int rc;
+
+    if (s->cfg.tls_cert[0] != '\0') {
+        str_copy(cert, sizeof(cert), s->cfg.tls_cert);
+        str_copy(key, sizeof(key), s->cfg.tls_key);
+    } else {
+        listen_host(s->cfg.listen, host, sizeof(host));
+        rc = tls_ensure_self_signed(s->cfg.state_dir, host, cert, key, sizeof(cert), &created);
+        if (rc != 0) {
+            snprintf(err, n, "cannot prepare a certificate in %s/tls: %s", s->cfg.state_dir, err_msg(rc));
+            return rc;
+        }
+    }
+    rc = tls_read_pem(cert, &s->cert_pem);
+    if (rc == 0)
+        rc = tls_read_pem(key, &s->key_pem);
+    if (rc != 0) {
+        snprintf(err, n, "cannot read TLS certificate %s or key %s: %s", cert, key, err_msg(rc));
+        return rc;
+    }
+    if (tls_fingerprint_sha256(s->cert_pem, fp, sizeof(fp)) != 0) {
+        snprintf(err, n, "%s holds no usable certificate", cert);
+        return ODS_E_TLS;
+    }
+    log_info("%s certificate %s, SHA-256 fingerprint %s", created ? "generated self-signed" : "using",
+        cert, fp);
+    return ODS_E_OK;
+}
+
+int
+server_start(struct server *s, char *err, size_t n)
+{
+    char db[sizeof(s->cfg.db)];
+    const char *why = NULL;
+    int rc;
+
+    s->quiesced_fd = -1;
+    atomic_store(&s->inflight, 0);
+    if (mkdir(s->cfg.state_dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, n, "cannot create state directory %s: %s", s->cfg.state_dir, strerror(errno));
+        return ODS_E_IO;
+    }
+    if (s->cfg.db[0] != '\0')
+        str_copy(db, sizeof(db), s->cfg.db);
+    else if (snprintf(db, sizeof(db), "sqlite:%s/odscan.db", s->cfg.state_dir) >= (int)sizeof(db)) {
+        snprintf(err, n, "state directory path too long");
+        return ODS_E_TOOBIG;
+    }
+    rc = store_open(db, &s->store, &why);
+    if (rc != 0) {
+        snprintf(err, n, "cannot open database: %s", why ? why : err_msg(rc));
+        goto fail;
+    }
+    if (!s->cfg.insecure_http && (rc = prepare_tls(s, err, n)) != 0)
+        goto fail;
+    if (s->cfg.public_url[0] != '\0')
+        str_copy(s->base_url, sizeof(s->base_url), s->cfg.public_url);
+    else
+        snprintf(s->base_url, sizeof(s->base_url), "%s://%s",
+            s->cfg.insecure_http ? "http" : "https", s->cfg.listen);
+    struct auth_config ac = {
+        .max_failures = s->cfg.lockout_failures,
+        .window_ms = (int64_t)s->cfg.lockout_window_s * 1000,
+        .lock_ms = (int64_t)s->cfg.lockout_duration_s * 1000,
+        .cache_ttl_ms = (int64_t)s->cfg.auth_cache_ttl_s * 1000,
+    };
+    if ((rc = auth_new(s->store, &ac, &s->auth)) != 0) {
+        snprintf(err, n, "cannot set up authentication: %s", err_msg(rc));
+        goto fail;
+    }
+    if ((rc = committer_start(s->store, s->cfg.batch_max, &s->committer)) != 0) {
+        snprintf(err, n, "cannot start the committer: %s", err_msg(rc));
+        goto fail;
+    }
+    qps_init();
+    if ((rc = http_daemon_start(s, err, n)) != 0)
+        goto fail;
+    log_info("odscand %s listening on %s (%s), database %s", ODSCAN_VERSION, s->cfg.listen,
+        s->cfg.insecure_http ? "plain HTTP" : "HTTPS", db);
+    return ODS_E_OK;
+fail:
+    server_stop(s);
+    return rc;
+}
+
+void
+server_run(struct server *s, volatile sig_atomic_t *stop)
+{
+    const struct timespec tick = { 0, 200 * 1000 * 1000 };
+    int64_t next_refresh = 0;
+
+    while (!*stop) {
+        nanosleep(&tick, NULL);
+        int64_t now = mono_ms();
+        if (now >= next_refresh) {
+            auth_refresh(s->auth);
+            next_refresh = now + 1000;
+        }
+    }
+}
+
+void
+server_stop(struct server *s)
+{
+    const struct timespec pause = { 0, 10 * 1000 * 1000 };
+
+    if (s->daemon != NULL) {
+        http_daemon_quiesce(s);
+        int64_t deadline = mono_ms() + SHUTDOWN_GRACE_MS;
+        while (atomic_load(&s->inflight) > 0 && mono_ms() < deadline)
+            nanosleep(&pause, NULL);
+        if (atomic_load(&s->inflight) > 0)
+            log_warn("%s: %ld requests still in flight at shutdown", __func__, atomic_load(&s->inflight));
+    }
+    /* Every launch handed to the committer is committed (or failed) and its
+     * connection resumed before the daemon goes away. */
+    committer_stop(s->committer);
+    s->committer = NULL;
+    http_daemon_stop(s);
+    auth_free(s->auth);
+    s->auth = NULL;
+    store_close(s->store);
+    s->store = NULL;
+    qps_cleanup();
+    free(s->cert_pem);
+    free(s->key_pem);
+    s->cert_pem = s->key_pem = NULL;
+}

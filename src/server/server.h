@@ -1,0 +1,45 @@
+/* server.h - odscand as a whole: the store, authentication, the group committer and
+ * the HTTP daemon, started and stopped together. */
+#ifndef ODSCAN_SERVER_H
+#define ODSCAN_SERVER_H
+
+#include "auth.h"
+#include "committer.h"
+#include "config.h"
+#include "store.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+
+struct MHD_Daemon;
+
+struct server {
+    struct server_config cfg;
+    store_t             *store;
+    auth_t              *auth;
+    committer_t         *committer;
+    struct MHD_Daemon   *daemon;
+    char                 base_url[600];
+    char                *cert_pem;
+    char                *key_pem;
+    atomic_long          inflight;        /* requests between arrival and completion */
+    int                  quiesced_fd;     /* listen socket after quiesce, closed after stop */
+};
+
+/* server_start opens the store, prepares TLS (generating a self-signed certificate on
+ * first start), starts the committer and the HTTP daemon. On failure writes a one-line
+ * reason into err (size n), releases what it started and returns a negative code. */
+int server_start(struct server *s, char *err, size_t n);
+/* server_run serves until *stop becomes non-zero (set from a signal handler), doing
+ * periodic housekeeping. */
+void server_run(struct server *s, volatile sig_atomic_t *stop);
+/* server_stop stops accepting, lets in-flight requests finish (at most ~10 s), flushes
+ * pending commits and releases everything. */
+void server_stop(struct server *s);
+
+/* http_daemon_start / http_daemon_stop are the libmicrohttpd part (http.c). */
+int http_daemon_start(struct server *s, char *err, size_t n);
+void http_daemon_quiesce(struct server *s);
+void http_daemon_stop(struct server *s);
+
+#endif
