@@ -6,6 +6,7 @@
 #include "log.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
