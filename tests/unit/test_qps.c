@@ -4,6 +4,7 @@
 #include "err.h"
 #include "qps.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -435,6 +436,42 @@ test_parse_body_too_big(void **state)
     free(s);
 }
 
+/* The server parses bodies on many threads at once: each thread runs the whole body
+ * table and counts the cases whose outcome differs from the table. */
+#define PARSE_THREADS 4
+#define PARSE_ROUNDS  50
+
+static void *
+parse_worker(void *arg)
+{
+    size_t *wrong = arg;
+
+    for (int r = 0; r < PARSE_ROUNDS; r++)
+        for (size_t i = 0; i < sizeof(body_cases) / sizeof(body_cases[0]); i++) {
+            const struct body_case *c = &body_cases[i];
+            struct qps_error err = { 0 };
+            int rc = qps_parse_empty_request(c->body, c->len != 0 ? c->len : strlen(c->body), &err);
+            if (rc != c->x.rc || (rc != 0 && strstr(err.message, c->x.in_message) == NULL))
+                (*wrong)++;
+        }
+    return NULL;
+}
+
+static void
+test_parse_body_threads(void **state)
+{
+    pthread_t tid[PARSE_THREADS];
+    size_t wrong[PARSE_THREADS] = { 0 };
+
+    (void)state;
+    for (int i = 0; i < PARSE_THREADS; i++)
+        assert_int_equal(pthread_create(&tid[i], NULL, parse_worker, &wrong[i]), 0);
+    for (int i = 0; i < PARSE_THREADS; i++) {
+        assert_int_equal(pthread_join(tid[i], NULL), 0);
+        assert_int_equal(wrong[i], 0);
+    }
+}
+
 /* ---- rendering -------------------------------------------------------------------- */
 
 static const char launch_xml[] =
@@ -708,6 +745,7 @@ main(void)
         cmocka_unit_test(test_parse_body_vendor_file),
         cmocka_unit_test(test_parse_body_depth),
         cmocka_unit_test(test_parse_body_too_big),
+        cmocka_unit_test(test_parse_body_threads),
         cmocka_unit_test(test_render_launch_exact),
         cmocka_unit_test(test_render_launch_many),
         cmocka_unit_test(test_render_error),
