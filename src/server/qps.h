@@ -1,6 +1,7 @@
 /* qps.h - the QPS wire format: parsing what clients send to the launch endpoint and
  * rendering ServiceResponse documents (XML or JSON) that validate against
- * data/xsd/agentasset.xsd. Pure functions: no I/O, no globals. */
+ * data/xsd/agentasset.xsd. Pure functions: no I/O, no globals (qps_init/qps_cleanup
+ * aside, which set libxml2 up once per process). */
 #ifndef ODSCAN_QPS_H
 #define ODSCAN_QPS_H
 
@@ -52,9 +53,20 @@ void qps_cleanup(void);
 const char *qps_code_name(enum qps_code code);
 /* qps_code_status returns the default HTTP status of a code. */
 int qps_code_status(enum qps_code code);
-/* qps_error_set fills *e; message/resolution are printf formats truncated to fit. */
+/* qps_error_set fills *e. fmt is a printf format for the message; resolution is plain
+ * text (not a format, so a '%' in it is safe). Both are truncated to fit on a UTF-8
+ * character boundary, and bytes that are not valid UTF-8 or are control characters
+ * become '?', so whatever a caller quotes from a client renders as well-formed XML and
+ * JSON. resolution may be NULL (empty). */
 void qps_error_set(struct qps_error *e, int http_status, enum qps_code code,
     const char *resolution, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* qps_init prepares libxml2 for use from many threads (xmlInitParser) and silences
+ * its default error output; call it once at start-up, before any thread calls
+ * qps_parse_empty_request. qps_cleanup undoes it at exit, after every such thread
+ * has stopped. */
+void qps_init(void);
+void qps_cleanup(void);
 
 /* qps_format_from_accept picks JSON when the Accept header asks for application/json
  * (before any XML type), XML otherwise (also when accept is NULL). */
@@ -84,17 +96,21 @@ int qps_parse_launch(const char *asset_id, const struct qps_arg *args, size_t na
 /* qps_parse_empty_request checks a launch body: empty (or only whitespace), an XML
  * <ServiceRequest/> with no child elements (XML declaration, BOM and whitespace
  * allowed; DOCTYPE and entities refused), or JSON {"ServiceRequest":{}}. The format is
- * told by the first non-blank byte, whatever the Content-Type. Returns 0, or
- * ODS_E_PARSE/ODS_E_TOOBIG with *err filled (400). */
+ * told by the first non-blank byte, whatever the Content-Type. body may be NULL when
+ * len is 0. Returns 0, or with *err filled: ODS_E_PARSE (400), ODS_E_TOOBIG when len
+ * exceeds QPS_BODY_MAX (413 INVALID_REQUEST), ODS_E_NOMEM (500 INTERNAL_ERROR). */
 int qps_parse_empty_request(const char *body, size_t len, struct qps_error *err);
 
 /* qps_render_launch appends a SUCCESS ServiceResponse with one SingleModuleResponse
- * naming `module` and the given asset ids (count = n). base_url is the server's
- * public URL, used in xsi:noNamespaceSchemaLocation. Returns 0 or a buf error. */
+ * naming `module` and the given asset ids (count = n; assetIds is written "[1,2,3]",
+ * no spaces, a JSON string in the JSON form). base_url is the server's public URL
+ * without a trailing '/', used in xsi:noNamespaceSchemaLocation (NULL: empty).
+ * Returns 0 or a buf error; on error *out is left as it was. */
 int qps_render_launch(struct buf *out, enum qps_format fmt, const char *base_url,
     const char *module, const int64_t *asset_ids, size_t n);
 
-/* qps_render_error appends an error ServiceResponse for *err. */
+/* qps_render_error appends an error ServiceResponse for *err (code, message,
+ * resolution). Returns 0 or a buf error; on error *out is left as it was. */
 int qps_render_error(struct buf *out, enum qps_format fmt, const char *base_url,
     const struct qps_error *err);
 
