@@ -44,11 +44,6 @@ struct qps_error {
     char          resolution[256];
 };
 
-/* qps_init prepares libxml2 for use from many threads; call once at start-up.
- * qps_cleanup releases it at exit. */
-void qps_init(void);
-void qps_cleanup(void);
-
 /* qps_code_name returns "INVALID_REQUEST" etc. */
 const char *qps_code_name(enum qps_code code);
 /* qps_code_status returns the default HTTP status of a code. */
