@@ -1,0 +1,194 @@
+/* store.c - the public storage interface: picks a backend from the URL given to
+ * store_open and forwards every other call through that backend's operation table. */
+#include "store_impl.h"
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define STORE_ERR_MAX 512
+
+static _Thread_local char err_reason[STORE_ERR_MAX];
+
+/* How a URL names its backend. A prefix match picks the row; NULL open means the
+ * backend is known but not built in. */
+static const struct {
+    const char *prefix;
+    int (*open)(const char *rest, store_t **out, const char **err);
+} backends[] = {
+    { "sqlite:",        store_sqlite_open },
+    { "postgresql://",  NULL },
+    { "postgres://",    NULL },
+};
+
+/* Words that start a libpq "key=value ..." connection string. */
+static const char *const libpq_keys[] = {
+    "host=", "hostaddr=", "dbname=", "user=", "port=", "service=", "sslmode=",
+};
+
+const char *
+store_err_set(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    int len = vsnprintf(err_reason, sizeof(err_reason), fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        err_reason[0] = '\0';
+    /* a truncated reason is still a useful reason: vsnprintf NUL-terminated it */
+    return err_reason;
+}
+
+static bool
+is_libpq_keywords(const char *url)
+{
+    const char *p = url + strspn(url, " \t");
+
+    for (size_t i = 0; i < sizeof(libpq_keys) / sizeof(libpq_keys[0]); i++)
+        if (strncmp(p, libpq_keys[i], strlen(libpq_keys[i])) == 0)
+            return true;
+    return false;
+}
+
+static int
+unsupported(const char **err)
+{
+    if (err != NULL)
+        *err = store_err_set("PostgreSQL backend is not available in this build");
+    return ODS_E_UNSUPPORTED;
+}
+
+int
+store_open(const char *url, store_t **out, const char **err)
+{
+    *out = NULL;
+    if (url == NULL || *url == '\0') {
+        if (err != NULL)
+            *err = store_err_set("empty database URL");
+        return ODS_E_INVAL;
+    }
+    for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+        size_t plen = strlen(backends[i].prefix);
+        if (strncmp(url, backends[i].prefix, plen) != 0)
+            continue;
+        if (backends[i].open == NULL)
+            return unsupported(err);
+        return backends[i].open(url + plen, out, err);
+    }
+    if (is_libpq_keywords(url))
+        return unsupported(err);
+    return store_sqlite_open(url, out, err);
+}
+
+void
+store_close(store_t *st)
+{
+    if (st != NULL)
+        st->ops->close(st);
+}
+
+int
+store_launch_batch(store_t *st, struct launch *items, size_t n)
+{
+    return st->ops->launch_batch(st, items, n);
+}
+
+int
+store_job_get(store_t *st, int64_t id, struct job *out)
+{
+    return st->ops->job_get(st, id, out);
+}
+
+int
+store_job_list(store_t *st, int64_t asset_id, struct job **out, size_t *n)
+{
+    return st->ops->job_list(st, asset_id, out, n);
+}
+
+int
+store_user_add(store_t *st, const char *name, const char *pwhash, int role)
+{
+    return st->ops->user_add(st, name, pwhash, role);
+}
+
+int
+store_user_get(store_t *st, const char *name, struct user *out)
+{
+    return st->ops->user_get(st, name, out);
+}
+
+int
+store_user_list(store_t *st, struct user **out, size_t *n)
+{
+    return st->ops->user_list(st, out, n);
+}
+
+int
+store_user_set_password(store_t *st, const char *name, const char *pwhash)
+{
+    return st->ops->user_set_password(st, name, pwhash);
+}
+
+int
+store_user_set_role(store_t *st, const char *name, int role)
+{
+    return st->ops->user_set_role(st, name, role);
+}
+
+int
+store_user_del(store_t *st, const char *name)
+{
+    return st->ops->user_del(st, name);
+}
+
+int
+store_user_login_failed(store_t *st, const char *name, int64_t now, int64_t window_ms,
+    int max_failures, int64_t lock_ms, bool *locked)
+{
+    return st->ops->user_login_failed(st, name, now, window_ms, max_failures, lock_ms,
+        locked);
+}
+
+int
+store_user_login_ok(store_t *st, const char *name)
+{
+    return st->ops->user_login_ok(st, name);
+}
+
+int
+store_auth_epoch(store_t *st, int64_t *out)
+{
+    return st->ops->auth_epoch(st, out);
+}
+
+int
+store_asset_add(store_t *st, const struct asset *a)
+{
+    return st->ops->asset_add(st, a);
+}
+
+int
+store_asset_get(store_t *st, int64_t id, struct asset *out)
+{
+    return st->ops->asset_get(st, id, out);
+}
+
+int
+store_asset_list(store_t *st, struct asset **out, size_t *n)
+{
+    return st->ops->asset_list(st, out, n);
+}
+
+int
+store_audit_add(store_t *st, const struct audit_entry *e)
+{
+    return st->ops->audit_add(st, e);
+}
+
+int
+store_audit_list(store_t *st, size_t limit, struct audit_entry **out, size_t *n)
+{
+    return st->ops->audit_list(st, limit, out, n);
+}

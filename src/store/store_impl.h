@@ -1,0 +1,51 @@
+/* store_impl.h - private to src/store/: the table of operations every storage backend
+ * provides, and the handle that carries it. store.c forwards each public store_* call
+ * through st->ops; a backend embeds struct store as the first member of its own handle. */
+#ifndef ODSCAN_STORE_IMPL_H
+#define ODSCAN_STORE_IMPL_H
+
+#include "store.h"
+
+struct store_ops {
+    const char *name;   /* "sqlite", "postgresql" */
+    void (*close)(store_t *st);
+
+    int (*launch_batch)(store_t *st, struct launch *items, size_t n);
+    int (*job_get)(store_t *st, int64_t id, struct job *out);
+    int (*job_list)(store_t *st, int64_t asset_id, struct job **out, size_t *n);
+
+    int (*user_add)(store_t *st, const char *name, const char *pwhash, int role);
+    int (*user_get)(store_t *st, const char *name, struct user *out);
+    int (*user_list)(store_t *st, struct user **out, size_t *n);
+    int (*user_set_password)(store_t *st, const char *name, const char *pwhash);
+    int (*user_set_role)(store_t *st, const char *name, int role);
+    int (*user_del)(store_t *st, const char *name);
+    int (*user_login_failed)(store_t *st, const char *name, int64_t now_ms,
+        int64_t window_ms, int max_failures, int64_t lock_ms, bool *locked);
+    int (*user_login_ok)(store_t *st, const char *name);
+    int (*auth_epoch)(store_t *st, int64_t *out);
+
+    int (*asset_add)(store_t *st, const struct asset *a);
+    int (*asset_get)(store_t *st, int64_t id, struct asset *out);
+    int (*asset_list)(store_t *st, struct asset **out, size_t *n);
+
+    int (*audit_add)(store_t *st, const struct audit_entry *e);
+    int (*audit_list)(store_t *st, size_t limit, struct audit_entry **out, size_t *n);
+};
+
+struct store {
+    const struct store_ops *ops;
+};
+
+/* store_sqlite_open opens the SQLite database at path (created when missing; its
+ * directory must exist), sets WAL, synchronous=FULL, foreign keys and the busy
+ * timeout on every pooled connection, and applies pending schema migrations.
+ * Returns 0 with *out set (free with store_close), ODS_E_STORE or ODS_E_NOMEM with
+ * *err (when non-NULL) set to a thread-local one-line reason. */
+int store_sqlite_open(const char *path, store_t **out, const char **err);
+
+/* store_err_set formats the thread-local reason handed back through store_open's *err
+ * and returns it; never NULL. Long reasons are truncated. */
+const char *store_err_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
