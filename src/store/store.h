@@ -86,7 +86,8 @@ struct launch {
     int64_t     at_ms;
     /* out */
     int         result;     /* 0: job queued or found; ODS_E_NOTFOUND: no such asset;
-                               ODS_E_PERM: the module the scan needs is not activated */
+                               ODS_E_PERM: the module the scan needs is not activated;
+                               ODS_E_INVAL: scan_type is not an enum scan_type */
     int64_t     job_id;     /* the new or the existing job */
     bool        existing;   /* an identical QUEUED/DISPATCHED/RUNNING job was found */
 };
