@@ -49,6 +49,16 @@ struct asset {
     int64_t  created_ms;
     int64_t  updated_ms;
     int64_t  last_checkin_ms;              /* 0: never */
+    /* filled in by enrollment and check-ins (empty/0 for assets added by hand) */
+    char     fqdn[STORE_HOST_MAX];
+    char     os_name[64];
+    char     os_version[64];
+    char     arch[32];
+    char     machine_id[64];
+    char     agent_version[32];
+    char     last_address[STORE_ADDR_MAX];   /* where the agent last checked in from */
+    int64_t  profile_id;                     /* 0: the OS family's default profile */
+    int64_t  key_id;                         /* activation key it enrolled with, 0: none */
 };
 
 struct job {
@@ -60,7 +70,15 @@ struct job {
     char    requested_by[STORE_NAME_MAX];
     char    requested_from[STORE_ADDR_MAX];
     int64_t created_ms;
-    int64_t updated_ms;
+    int64_t updated_ms;                 /* last state change */
+    /* the job's life (0 = not reached) */
+    int64_t dispatched_ms;
+    int64_t started_ms;
+    int64_t finished_ms;                /* COMPLETED, FAILED or EXPIRED */
+    int64_t lease_deadline_ms;          /* DISPATCHED/RUNNING: handed out again after */
+    int     attempts;                   /* times handed out */
+    char    cpu_applied[64];            /* what the agent applied, e.g. "limit=20 throttle=0" */
+    char    reason[STORE_TEXT_MAX];     /* FAILED/EXPIRED: why */
 };
 
 struct audit_entry {
@@ -161,6 +179,180 @@ int store_asset_list(store_t *st, struct asset **out, size_t *n);
 int store_audit_add(store_t *st, const struct audit_entry *e);
 /* store_audit_list lists the newest `limit` entries, newest first. Caller frees *out. */
 int store_audit_list(store_t *st, size_t limit, struct audit_entry **out, size_t *n);
+
+/* --- activation keys, agents, profiles (the agent issue) --------------------------- */
+
+#define STORE_KEY_MAX 40        /* activation key token (a UUID), incl. NUL */
+
+struct actkey {
+    int64_t  id;
+    char     token[STORE_KEY_MAX];     /* what the agent presents */
+    char     name[STORE_NAME_MAX];     /* title; may be empty */
+    unsigned modules;                  /* enum module bits given to enrolling assets */
+    int      max_uses;                 /* 0: unlimited */
+    int      uses;
+    int64_t  expires_ms;               /* 0: never */
+    bool     revoked;
+    int64_t  created_ms;
+};
+
+struct agent {
+    char    uuid[STORE_UUID_MAX];
+    int64_t asset_id;
+    char    secret_hash[65];           /* hex BLAKE2b-256 of the secret; the secret is never stored */
+    int64_t enrolled_ms;
+};
+
+struct profile {
+    int64_t id;
+    char    name[STORE_NAME_MAX];
+    char    os_family[STORE_OS_MAX];   /* set on the per-OS default profiles, else empty */
+    bool    is_default;                /* the default for os_family */
+    int     cpu_limit;                 /* percent of one core, 2..100 */
+    int     cpu_throttle;              /* 0..1000 */
+    int     checkin_hold_s;            /* long-poll hold, 1..600 */
+    int     lease_s;                   /* job lease, 10..86400 */
+    int     max_concurrent;            /* scans at once, 1..SCAN_TYPE_COUNT */
+};
+
+/* What an enrolling agent says of itself, and the identity the server made for it. */
+struct enrollment {
+    const char *key_token;
+    const char *uuid;
+    const char *secret_hash;
+    const char *hostname, *fqdn, *os_family, *os_name, *os_version, *arch, *machine_id;
+    const char *agent_version;
+    const char *remote;
+    int64_t     now_ms;
+};
+
+/* store_key_add creates a key (id, uses and created_ms are filled in *k).
+ * Returns 0 or ODS_E_EXISTS (token clash). */
+int store_key_add(store_t *st, struct actkey *k);
+/* store_key_list lists keys by id. Caller frees *out. */
+int store_key_list(store_t *st, struct actkey **out, size_t *n);
+/* store_key_revoke revokes a key given by token or by name. 0 or ODS_E_NOTFOUND. */
+int store_key_revoke(store_t *st, const char *token_or_name);
+
+/* store_enroll, in one transaction: checks the key (ODS_E_NOTFOUND unknown; ODS_E_PERM
+ * revoked, expired or used up — *why, when non-NULL, gets a static reason), counts the
+ * use, creates the asset (id = max(largest id + 1, 100001); modules from the key;
+ * os_family's default profile) and the agent. *asset receives the new asset. */
+int store_enroll(store_t *st, const struct enrollment *e, struct asset *asset, const char **why);
+/* store_agent_get reads an agent by UUID. 0 or ODS_E_NOTFOUND. */
+int store_agent_get(store_t *st, const char *uuid, struct agent *out);
+
+/* store_profile_add creates a profile (id filled in). 0, ODS_E_EXISTS or ODS_E_INVAL
+ * (a value out of its range). */
+int store_profile_add(store_t *st, struct profile *p);
+/* store_profile_list lists profiles by id. Caller frees *out. */
+int store_profile_list(store_t *st, struct profile **out, size_t *n);
+/* store_profile_get reads a profile by name. 0 or ODS_E_NOTFOUND. */
+int store_profile_get(store_t *st, const char *name, struct profile *out);
+/* store_profile_assign gives an asset a profile by name. 0 or ODS_E_NOTFOUND. */
+int store_profile_assign(store_t *st, int64_t asset_id, const char *profile_name);
+/* store_profile_for_asset reads the profile in force for an asset: its own, else the
+ * default of its OS family, else the linux default. 0 or ODS_E_NOTFOUND (no asset). */
+int store_profile_for_asset(store_t *st, int64_t asset_id, struct profile *out);
+
+/* --- the job's life: operations batched by the group committer ------------------- */
+
+#define STORE_CLAIM_MAX 8       /* jobs handed out by one check-in at most */
+
+enum store_op_kind {
+    STORE_OP_LAUNCH = 0,    /* u.launch: as store_launch_batch */
+    STORE_OP_CHECKIN,       /* u.checkin: record the check-in; result 0 or NOTFOUND */
+    STORE_OP_CLAIM,         /* u.claim: hand out QUEUED jobs */
+    STORE_OP_JOB_START,     /* u.update: DISPATCHED -> RUNNING */
+    STORE_OP_JOB_HEARTBEAT, /* u.update: renew a RUNNING job's lease */
+    STORE_OP_JOB_FINISH,    /* u.update: -> COMPLETED/FAILED, with the result */
+};
+
+struct checkin {
+    int64_t     asset_id;
+    int64_t     now_ms;
+    const char *agent_version;
+    const char *remote;
+};
+
+struct claim {
+    /* in */
+    int64_t  asset_id;
+    int64_t  now_ms;
+    int64_t  lease_ms;
+    unsigned max_jobs;          /* how many may be handed out now (<= STORE_CLAIM_MAX) */
+    unsigned busy_types;        /* bit (1 << scan_type) for each type running: not handed out */
+    /* out */
+    size_t     n;
+    struct job jobs[STORE_CLAIM_MAX];
+};
+
+struct job_update {
+    /* in */
+    int64_t     asset_id;       /* the caller's asset: a job of another asset is NOTFOUND */
+    int64_t     job_id;
+    int64_t     now_ms;
+    int64_t     lease_ms;       /* START/HEARTBEAT: new deadline = now + lease */
+    const char *cpu_applied;    /* START */
+    int         final_state;    /* FINISH: JOB_COMPLETED or JOB_FAILED */
+    const char *reason;         /* FINISH with FAILED */
+    const char *result_json;    /* FINISH with COMPLETED: the scan's document (may be NULL) */
+    size_t      result_len;
+    /* out */
+    bool        duplicate;      /* FINISH of a job already finished: nothing changed */
+    int         scan_type;
+};
+
+/* One operation of a batch; result is set by store_apply: 0, ODS_E_NOTFOUND (no such
+ * job/asset for this caller), ODS_E_BUSY (the job is not in a state allowing it), or
+ * for LAUNCH the results documented on struct launch. */
+struct store_op {
+    enum store_op_kind kind;
+    int                result;
+    union {
+        struct launch     launch;
+        struct checkin    checkin;
+        struct claim      claim;
+        struct job_update update;
+    } u;
+};
+
+/* store_apply runs n operations in ONE transaction, committed durably before it returns
+ * (like store_launch_batch, which is store_apply over LAUNCH operations).
+ * Semantics per kind:
+ * - CHECKIN: asset last_checkin_ms, agent_version and last_address updated.
+ * - CLAIM: up to max_jobs QUEUED jobs of the asset, oldest first, skipping types in
+ *   busy_types and never two of one type, move to DISPATCHED (dispatched_ms, lease
+ *   deadline = now + lease_ms, attempts + 1) and are copied into jobs[].
+ * - JOB_START: DISPATCHED (or RUNNING again: idempotent) -> RUNNING, started_ms,
+ *   cpu_applied, lease renewed; other states -> ODS_E_BUSY.
+ * - JOB_HEARTBEAT: RUNNING/DISPATCHED lease renewed; other states -> ODS_E_BUSY.
+ * - JOB_FINISH: a job in QUEUED, DISPATCHED or RUNNING (QUEUED: its lease ran out but
+ *   the agent finished anyway) -> final_state, finished_ms, reason; a COMPLETED
+ *   Inventory_Scan result becomes the asset's latest inventory and adds a line to its
+ *   inventory history. A job already COMPLETED/FAILED -> result 0, duplicate = true,
+ *   nothing written. EXPIRED -> ODS_E_BUSY.
+ * Returns 0 (per-op results valid) or ODS_E_STORE (nothing written). */
+int store_apply(store_t *st, struct store_op *ops, size_t n);
+
+/* store_jobs_sweep: DISPATCHED/RUNNING jobs whose lease deadline passed go back to
+ * QUEUED (lease cleared); QUEUED jobs created more than expire_ms ago become EXPIRED
+ * (finished_ms, reason "not picked up in time"). Counts in *requeued/*expired (may be
+ * NULL). Assets whose jobs were requeued are written into requeued_assets (up to cap)
+ * so the server can wake their agents. */
+int store_jobs_sweep(store_t *st, int64_t now_ms, int64_t expire_ms, size_t *requeued,
+    size_t *expired, int64_t *requeued_assets, size_t cap, size_t *n_assets);
+
+/* store_result_get reads a finished job's uploaded document. Caller frees *json.
+ * 0 or ODS_E_NOTFOUND (no result stored). */
+int store_result_get(store_t *st, int64_t job_id, char **json, size_t *len);
+/* store_inventory_get reads the asset's latest inventory document with the job and
+ * time it came from. Caller frees *json. 0 or ODS_E_NOTFOUND. */
+int store_inventory_get(store_t *st, int64_t asset_id, char **json, size_t *len,
+    int64_t *job_id, int64_t *collected_ms);
+/* store_inventory_history lists the times (ms, newest first, at most cap) of the
+ * asset's inventory scans into at[]; *n gets the count. */
+int store_inventory_history(store_t *st, int64_t asset_id, int64_t *at, size_t cap, size_t *n);
 
 /* --- names -------------------------------------------------------------------------- */
 
