@@ -337,7 +337,7 @@ int store_apply(store_t *st, struct store_op *ops, size_t n);
 
 /* store_jobs_sweep: DISPATCHED/RUNNING jobs whose lease deadline passed go back to
  * QUEUED (lease cleared); QUEUED jobs created more than expire_ms ago become EXPIRED
- * (finished_ms, reason "not picked up in time"). Counts in *requeued/*expired (may be
+ * (finished_ms, reason "not picked up in time"). Counts go to *requeued and *expired (may be
  * NULL). Assets whose jobs were requeued are written into requeued_assets (up to cap)
  * so the server can wake their agents. */
 int store_jobs_sweep(store_t *st, int64_t now_ms, int64_t expire_ms, size_t *requeued,
