@@ -153,10 +153,12 @@ server_stop(struct server *s)
             log_warn("%s: %ld requests still in flight at shutdown", __func__, atomic_load(&s->inflight));
     }
     /* Every launch handed to the committer is committed (or failed) and its
-     * connection resumed before the daemon goes away. */
+     * connection resumed before the daemon goes away; a launch still arriving on an
+     * open connection is refused with 503 by the stopped (not yet freed) committer. */
     committer_stop(s->committer);
-    s->committer = NULL;
     http_daemon_stop(s);
+    committer_free(s->committer);
+    s->committer = NULL;
     auth_free(s->auth);
     s->auth = NULL;
     store_close(s->store);
