@@ -306,4 +306,23 @@ for body in '<x:ServiceRequest xmlns:x="urn:x"/>' '<ServiceRequest xmlns="urn:ot
     ok "$CASE: 400"
 done
 
+# --- a storage failure: 500 INTERNAL_ERROR and nothing written ------------------------
+# A trigger makes every insert into jobs fail inside the launch transaction, as a full
+# disk or a broken database would; the launch must fail whole (no job, no audit line).
+CASE="storage failure"
+add_asset 7777
+jobs_before=$(ctl job list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+audit_before=$(ctl audit list --limit 100000 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+sqlite3 "$SRV_DIR/odscan.db" "CREATE TRIGGER fail_jobs BEFORE INSERT ON jobs BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+launch 7777 Inventory_Scan true
+assert_qps_error 500 INTERNAL_ERROR
+jobs_after=$(ctl job list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+audit_after=$(ctl audit list --limit 100000 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "$jobs_after" = "$jobs_before" ] || fail "$CASE: jobs went from $jobs_before to $jobs_after"
+[ "$audit_after" = "$audit_before" ] || fail "$CASE: audit went from $audit_before to $audit_after"
+sqlite3 "$SRV_DIR/odscan.db" "DROP TRIGGER fail_jobs;"
+launch 7777 Inventory_Scan true
+assert_launch_ok "Inventory Scan" 7777
+ok "$CASE: 500 INTERNAL_ERROR, no job and no audit line written; the next launch succeeds"
+
 exit 0
