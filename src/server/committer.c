@@ -20,6 +20,7 @@ struct committer {
     pthread_cond_t      wake;
     struct commit_item *head, *tail;   /* FIFO of submitted items */
     bool                stopping;
+    bool                joined;
     struct store_op    *ops;           /* scratch: batch_max operations */
     struct commit_item **items;        /* scratch: batch_max items */
 };
@@ -177,7 +178,17 @@ committer_stop(committer_t *c)
     c->stopping = true;
     pthread_cond_signal(&c->wake);
     pthread_mutex_unlock(&c->lock);
-    pthread_join(c->thread, NULL);
+    if (!c->joined)
+        pthread_join(c->thread, NULL);
+    c->joined = true;
+}
+
+void
+committer_free(committer_t *c)
+{
+    if (c == NULL)
+        return;
+    committer_stop(c);
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);
     free(c->ops);

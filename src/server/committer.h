@@ -39,7 +39,10 @@ int committer_start(store_t *st, size_t batch_max, commit_hook_fn hook, void *ho
  * (audit-only items: it frees item->audit and the item with free()). Returns 0, or
  * ODS_E_SHUTDOWN after committer_stop began (the item is not taken). */
 int committer_submit(committer_t *c, struct commit_item *item);
-/* committer_stop commits everything queued, stops the thread and frees c. NULL-safe. */
+/* committer_stop commits everything queued and stops the thread; later submissions
+ * get ODS_E_SHUTDOWN. c stays valid until committer_free. NULL-safe, idempotent. */
 void committer_stop(committer_t *c);
+/* committer_free releases a stopped committer. NULL-safe. */
+void committer_free(committer_t *c);
 
 #endif

@@ -338,6 +338,23 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&srv->inflight, 1);
 }
 
+/* mhd_log routes libmicrohttpd's own messages (TLS handshake failures, ...) into our
+ * log, one line each. */
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+
+    (void)cls;
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    if (n <= 0)
+        return;
+    size_t len = strlen(line);
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        line[--len] = '\0';
+    log_debug("libmicrohttpd: %s", line);
+}
+
 /* parse_listen splits "ADDR:PORT" / "[V6]:PORT" into a socket address. */
 static int
 parse_listen(const char *listen, struct sockaddr_storage *ss, bool *loopback)
@@ -403,7 +420,7 @@ http_daemon_start(struct server *s, char *err, size_t n)
         { MHD_OPTION_CONNECTION_LIMIT, s->cfg.connection_limit, NULL },
         { MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL },
         { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s },
-        { MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL },
+        { MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL },
         { s->cfg.insecure_http ? MHD_OPTION_END : MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert_pem },
         { MHD_OPTION_HTTPS_MEM_KEY, 0, s->key_pem },
         { MHD_OPTION_END, 0, NULL },

@@ -427,12 +427,12 @@ xml_check_tree(xmlDocPtr doc, struct qps_error *err)
             "XML body nests elements deeper than %d levels", QPS_XML_DEPTH_MAX);
         return ODS_E_PARSE;
     }
-    /* The namespace, if any, is ignored: the vendor's schema has none and clients
-     * are not known to send one. */
-    if (xmlStrcmp(root->name, BAD_CAST "ServiceRequest") != 0) {
+    /* The vendor's ServiceRequest has no namespace: one in another namespace is a
+     * different element and is refused like any other root. */
+    if (xmlStrcmp(root->name, BAD_CAST "ServiceRequest") != 0 || root->ns != NULL) {
         qps_error_set(err, 400, QPS_INVALID_REQUEST, BODY_HINT,
-            "XML root element is '%s', expected 'ServiceRequest'",
-            quoted(q, (const char *)root->name));
+            "XML root element is '%s'%s, expected 'ServiceRequest' without a namespace",
+            quoted(q, (const char *)root->name), root->ns != NULL ? " in a namespace" : "");
         return ODS_E_PARSE;
     }
     for (xmlNodePtr c = root->children; c != NULL; c = c->next) {
