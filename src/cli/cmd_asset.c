@@ -11,7 +11,6 @@
 #include <string.h>
 
 #define HOSTNAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_"
-#define MODULE_NAME_MAX 24
 
 static const char *const os_families[] = { "linux", "windows", "macos", "unix" };
 
@@ -23,7 +22,7 @@ static void
 asset_cells(const void *record, cli_cell *out)
 {
     const struct asset *a = record;
-    char created[CLI_TIME_MAX], checkin[CLI_TIME_MAX], mods[MODULE_NAME_MAX * 5];
+    char created[CLI_TIME_MAX], checkin[CLI_TIME_MAX], mods[CLI_MODULES_MAX];
 
     cli_time(a->created_ms, created);
     cli_time(a->last_checkin_ms, checkin);
@@ -37,32 +36,13 @@ asset_cells(const void *record, cli_cell *out)
     cli_cell_set(out[6], "%s", checkin);
 }
 
-/* modules_json returns the activated modules as an array of names ("VM", "PC"). */
-static json_t *
-modules_json(unsigned mods)
-{
-    json_t *arr = json_array();
-    char name[MODULE_NAME_MAX];
-
-    for (unsigned bit = 1; arr != NULL && bit <= MOD_ALL; bit <<= 1) {
-        if (!(mods & bit))
-            continue;
-        module_format(bit, name, sizeof(name));
-        if (json_array_append_new(arr, json_string(name)) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    }
-    return arr;
-}
-
 static json_t *
 asset_json(const void *record)
 {
     const struct asset *a = record;
 
     return json_pack("{s:I, s:s, s:s, s:o, s:s?, s:o, s:o, s:o}", "id", (json_int_t)a->id,
-        "hostname", a->hostname, "os_family", a->os_family, "modules", modules_json(a->modules),
+        "hostname", a->hostname, "os_family", a->os_family, "modules", cli_json_modules(a->modules),
         "agent_uuid", a->agent_uuid[0] != '\0' ? a->agent_uuid : NULL,
         "created", cli_json_time(a->created_ms), "updated", cli_json_time(a->updated_ms),
         "last_checkin", cli_json_time(a->last_checkin_ms));
@@ -108,20 +88,6 @@ uuid_check(const char *u)
     return CLI_EXIT_OK;
 }
 
-static int
-modules_arg(const char *s, unsigned *mods)
-{
-    const char *bad = s;
-
-    *mods = MOD_NONE;
-    if (s == NULL)
-        return CLI_EXIT_OK;
-    if (module_parse_list(s, mods, &bad) != ODS_E_OK)
-        return cli_usage_error("unknown module '%.*s' (VM, PC, SCA, SWCA, UDC)",
-            (int)strcspn(bad, ","), bad);
-    return CLI_EXIT_OK;
-}
-
 /* asset_from_args checks the options of `asset add` and fills *a. */
 static int
 asset_from_args(const char *id, const char *host, const char *os, const char *mods,
@@ -133,7 +99,7 @@ asset_from_args(const char *id, const char *host, const char *os, const char *mo
         return cli_usage_error("'asset add' needs --id, --hostname and --os");
     if ((rc = cli_parse_id(id, "asset", &a->id)) != CLI_EXIT_OK ||
         (rc = hostname_check(host)) != CLI_EXIT_OK || (rc = os_check(os)) != CLI_EXIT_OK ||
-        (rc = modules_arg(mods, &a->modules)) != CLI_EXIT_OK ||
+        (rc = cli_parse_modules(mods, &a->modules)) != CLI_EXIT_OK ||
         (uuid != NULL && (rc = uuid_check(uuid)) != CLI_EXIT_OK))
         return rc;
     if (str_copy(a->hostname, sizeof(a->hostname), host) != ODS_E_OK ||
