@@ -193,7 +193,7 @@ wake_matching(dispatch_t *d, bool all, int64_t now_ms, enum wake_reason why)
 
     do {
         pthread_mutex_lock(&d->lock);
-        if (all)
+        if (all && why == WAKE_SHUTDOWN)
             d->closed = true;
         n = take_matching(d, all, now_ms, batch, why);
         pthread_mutex_unlock(&d->lock);
@@ -206,6 +206,14 @@ void
 dispatch_expire(dispatch_t *d, int64_t now_ms)
 {
     wake_matching(d, false, now_ms, WAKE_TIMEOUT);
+}
+
+void
+dispatch_notify_all(dispatch_t *d)
+{
+    /* Woken waiters claim again and may register anew while this runs; a waiter
+     * registered after its wake-up is simply woken once more, which is harmless. */
+    wake_matching(d, true, 0, WAKE_JOB);
 }
 
 void

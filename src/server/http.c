@@ -110,6 +110,14 @@ http_reply_errorf(struct request *r, int status, enum qps_code code, const char 
 void
 http_reply_internal(struct request *r, const char *what, int rc)
 {
+    if (rc == ODS_E_UNAVAILABLE) {
+        log_warn("%s: %s %s: %s: database unavailable", __func__, r->method, r->path, what);
+        http_add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+        http_reply_errorf(r, 503, QPS_SERVICE_UNAVAILABLE,
+            "Retry in a few seconds; the server reconnects to its database by itself.",
+            "The database is unavailable: %s", what);
+        return;
+    }
     log_error("%s: %s %s: %s: %s", __func__, r->method, r->path, what, err_msg(rc));
     http_reply_errorf(r, 500, QPS_INTERNAL_ERROR,
         "Retry later; if the problem persists, contact the administrator of this server.",

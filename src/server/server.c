@@ -82,6 +82,18 @@ after_commit(void *ctx, const struct store_op *ops, size_t n)
     }
 }
 
+/* on_job_event: another node committed a job for asset_id (0: maybe for any). */
+static void
+on_job_event(void *ctx, int64_t asset_id)
+{
+    struct server *s = ctx;
+
+    if (asset_id > 0)
+        dispatch_notify(s->hub, asset_id);
+    else
+        dispatch_notify_all(s->hub);
+}
+
 /* sweep_jobs hands out again the jobs whose lease ran out (waking their agents) and
  * expires the ones nobody picked up in time. */
 static void
@@ -175,6 +187,11 @@ server_start(struct server *s, char *err, size_t n)
     }
     if ((rc = committer_start(s->store, s->cfg.batch_max, after_commit, s, &s->committer)) != 0) {
         snprintf(err, n, "cannot start the committer: %s", err_msg(rc));
+        goto fail;
+    }
+    rc = store_watch_jobs(s->store, on_job_event, s);
+    if (rc != 0 && rc != ODS_E_UNSUPPORTED) {
+        snprintf(err, n, "cannot watch the database for other nodes' jobs: %s", err_msg(rc));
         goto fail;
     }
     qps_init();

@@ -285,3 +285,11 @@ store_inventory_history(store_t *st, int64_t asset_id, int64_t *at, size_t cap, 
 {
     return st->ops->inventory_history(st, asset_id, at, cap, n);
 }
+
+int
+store_watch_jobs(store_t *st, store_job_event_fn cb, void *ctx)
+{
+    if (st->ops->watch_jobs == NULL)
+        return ODS_E_UNSUPPORTED;
+    return st->ops->watch_jobs(st, cb, ctx);
+}

@@ -53,6 +53,8 @@ struct store_ops {
         int64_t *job_id, int64_t *collected_ms);
     int (*inventory_history)(store_t *st, int64_t asset_id, int64_t *at, size_t cap,
         size_t *n);
+    /* NULL for backends serving one node */
+    int (*watch_jobs)(store_t *st, store_job_event_fn cb, void *ctx);
 };
 
 struct store {
