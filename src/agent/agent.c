@@ -141,6 +141,12 @@ agent_run(const struct agent_config *cfg, char *err, size_t n)
             : rc == ODS_E_IO ? "cannot save the identity" : err_msg(rc));
     agent_client_free(ck.client);
     agent_client_global_cleanup();
+    if (!cfg->foreground) {
+        char pidfile[PATH_MAX + 16];
+        int len = snprintf(pidfile, sizeof(pidfile), "%s/%s", dir, AGENT_PIDFILE);
+        if (len > 0 && (size_t)len < sizeof(pidfile))
+            unlink(pidfile);
+    }
     explicit_bzero(&ck.identity, sizeof(ck.identity));
     return rc;
 }
