@@ -230,6 +230,9 @@ server_stop(struct server *s)
 
     if (s->daemon != NULL) {
         http_daemon_quiesce(s);
+        /* Check-ins held in the hub are in flight too: answer them first. */
+        if (s->hub != NULL)
+            dispatch_close(s->hub);
         int64_t deadline = mono_ms() + SHUTDOWN_GRACE_MS;
         while (atomic_load(&s->inflight) > 0 && mono_ms() < deadline)
             nanosleep(&pause, NULL);
