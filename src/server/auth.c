@@ -172,6 +172,20 @@ decode_basic(const char *header, char *out, size_t n, char **user, char **pw, si
 }
 
 int
+auth_basic_cached(auth_t *a, const char *header, struct principal *who)
+{
+    unsigned char key[CACHE_KEY_LEN];
+
+    if (header == NULL || strlen(header) >= AUTH_HEADER_MAX)
+        return ODS_E_AUTH;
+    if (a->cfg.cache_ttl_ms == 0)
+        return ODS_E_NOTFOUND;
+    crypto_generichash(key, sizeof(key), (const unsigned char *)header, strlen(header),
+        a->hash_key, sizeof(a->hash_key));
+    return cache_lookup(a, key, who) ? ODS_E_OK : ODS_E_NOTFOUND;
+}
+
+int
 auth_basic(auth_t *a, const char *header, const char *remote, struct principal *who)
 {
     unsigned char key[CACHE_KEY_LEN];

@@ -27,6 +27,11 @@ typedef struct auth auth_t;
 int auth_new(store_t *st, const struct auth_config *cfg, auth_t **out);
 /* auth_free releases it. NULL-safe. */
 void auth_free(auth_t *a);
+/* auth_basic_cached answers from the cache of verified credentials only, without
+ * blocking: 0 with *who filled on a hit, ODS_E_AUTH when the header is missing or
+ * oversized (no verification could succeed), ODS_E_NOTFOUND when auth_basic must
+ * decide (on a worker thread: it is slow). */
+int auth_basic_cached(auth_t *a, const char *header, struct principal *who);
 /* auth_basic checks an Authorization header value ("Basic <base64 user:password>";
  * NULL when absent). remote is the client address, for the log. Returns 0 with *who
  * filled; ODS_E_AUTH (missing, malformed or wrong credentials); ODS_E_LOCKED (too many

@@ -9,11 +9,13 @@
 #include "router.h"
 #include "server.h"
 #include "util.h"
+#include "workers.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,13 +196,11 @@ send_reply(struct request *r)
     return ret;
 }
 
-/* authenticate_user applies an AUTH_USER route's role rule; on failure the reply is set. */
+/* user_admitted turns an authentication result into a reply (false) or applies the
+ * route's role rule (true when the user may call it). */
 static bool
-authenticate_user(struct request *r)
+user_admitted(struct request *r, int rc, bool had_header)
 {
-    const char *hdr = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    int rc = auth_basic(r->srv->auth, hdr, r->remote, &r->who);
-
     if (rc == ODS_E_LOCKED) {
         http_reply_errorf(r, 401, QPS_UNAUTHORIZED,
             "Wait for the lock-out to end, or ask a manager to reset the password.",
@@ -208,7 +208,11 @@ authenticate_user(struct request *r)
     } else if (rc == ODS_E_AUTH) {
         http_reply_errorf(r, 401, QPS_UNAUTHORIZED,
             "Send HTTP Basic credentials of an odscan user (Authorization: Basic ...).",
-            hdr == NULL ? "Authentication required" : "Invalid user name or password");
+            had_header ? "Invalid user name or password" : "Authentication required");
+    } else if (rc == ODS_E_SHUTDOWN) {
+        http_reply_errorf(r, 503, QPS_SERVICE_UNAVAILABLE, "Retry in a few seconds.",
+            "The server is shutting down");
+        return false;
     } else if (rc != 0) {
         http_reply_internal(r, "credential check failed", rc);
         return false;
@@ -225,6 +229,16 @@ authenticate_user(struct request *r)
         return false;
     }
     return true;
+}
+
+/* verify_on_worker runs on a worker thread: the slow argon2id path of a cache miss. */
+static void
+verify_on_worker(struct work *w)
+{
+    struct request *r = (struct request *)(void *)((char *)w - offsetof(struct request, auth_work));
+
+    r->auth_rc = auth_basic(r->srv->auth, r->authz, r->remote, &r->who);
+    http_resume(r);
 }
 
 /* authenticate_agent checks an AUTH_AGENT route's Bearer credentials. */
@@ -248,7 +262,19 @@ authenticate_agent(struct request *r)
     return true;
 }
 
-/* dispatch runs once per request, with the whole body in hand. */
+/* run_handler starts the route's handler once the caller is admitted. */
+static enum handler_result
+run_handler(struct request *r)
+{
+    if (r->route->auth == AUTH_AGENT && !authenticate_agent(r))
+        return HANDLER_REPLY;
+    r->phase = PHASE_HANDLER;
+    return r->route->handle(r);
+}
+
+/* dispatch runs once per request, with the whole body in hand: limits, routing and
+ * authentication, then the handler. A user whose credentials are not in the cache is
+ * verified on a worker thread while the connection waits, suspended. */
 static enum handler_result
 dispatch(struct request *r)
 {
@@ -278,11 +304,39 @@ dispatch(struct request *r)
             "More than %d query parameters", HTTP_ARGS_MAX);
         return HANDLER_REPLY;
     }
-    if (r->route->auth == AUTH_USER && !authenticate_user(r))
-        return HANDLER_REPLY;
-    if (r->route->auth == AUTH_AGENT && !authenticate_agent(r))
-        return HANDLER_REPLY;
-    return r->route->handle(r);
+    if (r->route->auth == AUTH_USER) {
+        const char *hdr = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+            MHD_HTTP_HEADER_AUTHORIZATION);
+        int rc = auth_basic_cached(r->srv->auth, hdr, &r->who);
+        if (rc == ODS_E_NOTFOUND) {
+            str_copy(r->authz, sizeof(r->authz), hdr);   /* fits: checked by the cache */
+            r->phase = PHASE_AUTH;
+            r->auth_work.run = verify_on_worker;
+            http_suspend(r);
+            if (workers_submit(r->srv->workers, &r->auth_work) != 0) {
+                r->auth_rc = ODS_E_SHUTDOWN;
+                http_resume(r);
+            }
+            return HANDLER_SUSPENDED;
+        }
+        if (!user_admitted(r, rc, hdr != NULL))
+            return HANDLER_REPLY;
+    }
+    return run_handler(r);
+}
+
+/* resumed continues a request after its connection was resumed. */
+static enum handler_result
+resumed(struct request *r)
+{
+    if (r->phase == PHASE_AUTH) {
+        if (!user_admitted(r, r->auth_rc, true))
+            return HANDLER_REPLY;
+        return run_handler(r);
+    }
+    if (r->route->resume != NULL)
+        return r->route->resume(r);
+    return HANDLER_REPLY;
 }
 
 static enum MHD_Result
@@ -319,14 +373,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (!r->dispatched) {
-        r->dispatched = true;
-        if (dispatch(r) == HANDLER_SUSPENDED)
-            return MHD_YES;
-    } else if (r->route != NULL && r->route->resume != NULL) {
-        if (r->route->resume(r) == HANDLER_SUSPENDED)
-            return MHD_YES;
-    }
+    enum handler_result res = r->phase == PHASE_BODY ? dispatch(r) : resumed(r);
+    if (res == HANDLER_SUSPENDED)
+        return MHD_YES;
     return send_reply(r);
 }
 

@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "committer.h"
 #include "qps.h"
+#include "workers.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -43,7 +44,11 @@ struct request {
     char                    remote[STORE_ADDR_MAX];
     struct buf              body;       /* at most QPS_BODY_MAX */
     bool                    body_too_big;
-    bool                    dispatched; /* the handler has run */
+    enum { PHASE_BODY = 0, PHASE_AUTH, PHASE_HANDLER } phase;
+    /* a user's credentials verified on a worker (cache miss) */
+    struct work             auth_work;
+    int                     auth_rc;
+    char                    authz[AUTH_HEADER_MAX];
     enum qps_format         fmt;        /* chosen from Accept */
     struct principal        who;        /* valid on AUTH_USER routes */
     struct agent            agent;      /* valid on AUTH_AGENT routes */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #define SHUTDOWN_GRACE_MS 10000
+#define AUTH_WORKERS      2      /* argon2id verifications at once: ~64 MiB each */
 
 /* listen_host extracts the host part of "ADDR:PORT" / "[V6]:PORT" into out. */
 static void
@@ -181,6 +182,10 @@ server_start(struct server *s, char *err, size_t n)
         snprintf(err, n, "cannot set up authentication: %s", err_msg(rc));
         goto fail;
     }
+    if ((rc = workers_start(AUTH_WORKERS, &s->workers)) != 0) {
+        snprintf(err, n, "cannot start worker threads: %s", err_msg(rc));
+        goto fail;
+    }
     if ((rc = dispatch_new(api_agent_checkin_wake, &s->hub)) != 0) {
         snprintf(err, n, "cannot set up dispatch: %s", err_msg(rc));
         goto fail;
@@ -246,7 +251,10 @@ server_stop(struct server *s)
     if (s->hub != NULL)
         dispatch_close(s->hub);
     committer_stop(s->committer);
+    workers_stop(s->workers);      /* runs what is queued: every parked request resumes */
     http_daemon_stop(s);
+    workers_free(s->workers);
+    s->workers = NULL;
     committer_free(s->committer);
     s->committer = NULL;
     dispatch_free(s->hub);

@@ -7,6 +7,7 @@
 #include "committer.h"
 #include "config.h"
 #include "dispatch.h"
+#include "workers.h"
 #include "store.h"
 
 #include <signal.h>
@@ -20,6 +21,7 @@ struct server {
     auth_t              *auth;
     committer_t         *committer;
     dispatch_t          *hub;             /* check-ins waiting for a job */
+    workers_t           *workers;         /* password verification off the event loops */
     struct MHD_Daemon   *daemon;
     char                 base_url[600];
     char                *cert_pem;
