@@ -211,7 +211,9 @@ api_agent_checkin_wake(void *waiter, enum wake_reason why)
 {
     struct request *r = waiter;
 
-    if (why == WAKE_JOB) {
+    /* An agent that went away while held (stopped, crashed) must not be handed the
+     * job: it would sit DISPATCHED until its lease ran out. */
+    if (why == WAKE_JOB && !http_peer_closed(r)) {
         submit_claim(r);
         return;
     }
