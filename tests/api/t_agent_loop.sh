@@ -78,7 +78,10 @@ start_mock --jobs Inventory_Scan,Vulnerability_Scan --fail-results 1
 "$AGENT" --server "$URL/" --state-dir "$STATE" --activation-key good-key --foreground \
     2>"$WORK/agent.err" &
 agent=$!
-wait_for 'sum(1 for x in r if x["path"] == "/agent/v1/jobs/41/result") >= 1 and sum(1 for x in r if x["path"] == "/agent/v1/jobs/40/result") >= 2'
+# Done when a check-in follows both jobs' results: the agent has settled its spool
+# (a round flushes it before checking in). Stopping earlier may legitimately leave a
+# result whose 200 had not arrived yet in the spool.
+wait_for 'sum(1 for x in r if x["path"] == "/agent/v1/jobs/40/result") >= 2 and max(i for i, x in enumerate(r) if x["path"] == "/agent/v1/checkin") > max(i for i, x in enumerate(r) if x["path"].endswith("/result"))'
 stop_agent
 [ "$(requests 'r[0]["path"]')" = /agent/v1/enroll ] || fail "first request is not enroll"
 [ "$(requests 'sorted(k for k in r[0]["body"])')" = "['activation_key', 'agent_version', 'arch', 'fqdn', 'hostname', 'machine_id', 'os_family', 'os_name', 'os_version']" ] \
