@@ -51,14 +51,14 @@ body_json(struct request *r)
     return doc;
 }
 
-/* str_field returns the string member `key` (or `dflt` when absent); NULL when it is
- * not a string or longer than max - 1. */
+/* str_field returns the string member `key` (or `dflt` when absent or null); NULL when
+ * it is not a string or longer than max - 1. */
 static const char *
 str_field(json_t *obj, const char *key, const char *dflt, size_t max)
 {
     json_t *v = json_object_get(obj, key);
 
-    if (v == NULL)
+    if (v == NULL || json_is_null(v))     /* agents send null for facts they lack */
         return dflt;
     if (!json_is_string(v) || json_string_length(v) >= max)
         return NULL;
@@ -211,7 +211,9 @@ api_agent_checkin_wake(void *waiter, enum wake_reason why)
 {
     struct request *r = waiter;
 
-    if (why == WAKE_JOB) {
+    /* An agent that went away while held (stopped, crashed) must not be handed the
+     * job: it would sit DISPATCHED until its lease ran out. */
+    if (why == WAKE_JOB && !http_peer_closed(r)) {
         submit_claim(r);
         return;
     }

@@ -87,6 +87,9 @@ void http_add_header(struct request *r, const char *name, const char *fmt, ...)
 void http_suspend(struct request *r);
 /* http_resume wakes a parked connection; safe from any thread. */
 void http_resume(struct request *r);
+/* http_peer_closed tells whether the client of a parked connection has gone (shut its
+ * side or reset it), without reading; false when it cannot tell. Any thread. */
+bool http_peer_closed(struct request *r);
 /* http_reply_json sets a 200 JSON reply whose body the caller wrote into r->out. */
 void http_reply_json(struct request *r, unsigned status);
 /* http_base_url returns the server's public base URL ("https://host:port"). */

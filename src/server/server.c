@@ -235,7 +235,8 @@ server_stop(struct server *s)
 
     if (s->daemon != NULL) {
         http_daemon_quiesce(s);
-        /* Check-ins held in the hub are in flight too: answer them first. */
+        /* Answer the held check-ins first: they are in flight until their hold runs
+         * out, so waiting for them would take the whole grace period. */
         if (s->hub != NULL)
             dispatch_close(s->hub);
         int64_t deadline = mono_ms() + SHUTDOWN_GRACE_MS;
@@ -248,8 +249,6 @@ server_stop(struct server *s)
      * to the committer is committed (or failed) and its connection resumed before the
      * daemon goes away; a request still arriving on an open connection is refused
      * with 503 by the closed hub and the stopped (not yet freed) committer. */
-    if (s->hub != NULL)
-        dispatch_close(s->hub);
     committer_stop(s->committer);
     workers_stop(s->workers);      /* runs what is queued: every parked request resumes */
     http_daemon_stop(s);

@@ -18,6 +18,8 @@ T=$(mktemp -d "$ODS_TMP/apitest.XXXXXX")   # this script's scratch space
 REQ_USER=""                                 # "user:password" sent by req, if set
 SERVER_PIDS=()                              # every odscand this script started
 SERVER_DIRS=()                              # every state dir this script created
+AGENT_PIDS=()                               # every odscan-agent this script started
+AGENT_LOGS=()                               # their logs
 XSD_FILE=""
 _FAILED=0
 
@@ -36,7 +38,26 @@ _cleanup() {
     local rc=$?
     local pid dir i
     set +e
+    for pid in "${AGENT_PIDS[@]}"; do
+        kill -0 "$pid" 2>/dev/null || continue
+        kill -CONT "$pid" 2>/dev/null
+        kill -TERM "$pid" 2>/dev/null
+    done
+    for pid in "${AGENT_PIDS[@]}"; do
+        for i in $(seq 1 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
     if [ "$rc" -ne 0 ] || [ "$_FAILED" -ne 0 ]; then
+        for dir in "${AGENT_LOGS[@]}"; do
+            if [ -f "$dir" ]; then
+                note "--- tail of $(basename "$dir")"
+                tail -n 20 "$dir" | sed 's/^/#   /'
+            fi
+        done
         for dir in "${SERVER_DIRS[@]}"; do
             if [ -f "$dir/server.log" ]; then
                 note "--- tail of $dir/server.log"
@@ -51,6 +72,7 @@ _cleanup() {
     fi
     for pid in "${SERVER_PIDS[@]}"; do
         kill -0 "$pid" 2>/dev/null || continue
+        kill -CONT "$pid" 2>/dev/null
         kill -TERM "$pid" 2>/dev/null
     done
     for pid in "${SERVER_PIDS[@]}"; do
@@ -317,4 +339,98 @@ audit_norm() {
     out=$(ctl audit list --json "$@") || fail "odscanctl audit list --json $* failed"
     printf '%s' "$out" | python3 "$API_DIR/jobs.py" audit ||
         fail "cannot read the output of odscanctl audit list --json: $(printf '%s' "$out" | head -c 300)"
+}
+
+# --- agents (tests/e2e) ---------------------------------------------------------------
+
+# start_agent DIR [KEY] [odscan-agent args...] starts odscan-agent in the foreground
+# against BASE (trusting CACERT) with state directory DIR, logging to DIR.log (appended,
+# so restarts keep one log). KEY "" means none (an enrolled DIR needs none).
+# Sets AGENT_PID; the agent is stopped at exit.
+start_agent() {
+    local dir=$1 key=${2:-}
+    shift $(( $# >= 2 ? 2 : $# ))
+    [ -x "$ODS_BIN/odscan-agent" ] || fail "no executable $ODS_BIN/odscan-agent (build first)"
+    local args=(--server "$BASE" --state-dir "$dir" --ca-cert "$CACERT" --foreground)
+    [ -n "$key" ] && args+=(--activation-key "$key")
+    "$ODS_BIN/odscan-agent" "${args[@]}" "$@" >>"$dir.log" 2>&1 &
+    AGENT_PID=$!
+    AGENT_PIDS+=("$AGENT_PID")
+    case " ${AGENT_LOGS[*]} " in *" $dir.log "*) ;; *) AGENT_LOGS+=("$dir.log") ;; esac
+}
+
+# wait_enrolled DIR PID: up to 15 s for DIR/identity.json; fails if the agent exits.
+# Sets ASSET_ID from the identity.
+wait_enrolled() {
+    local dir=$1 pid=$2 i
+    for i in $(seq 1 150); do
+        [ -s "$dir/identity.json" ] && break
+        kill -0 "$pid" 2>/dev/null || fail "odscan-agent ($dir) exited before enrolling: $(tail -n 3 "$dir.log" | tr '\n' ' ')"
+        sleep 0.1
+    done
+    [ -s "$dir/identity.json" ] || fail "odscan-agent ($dir) did not enroll within 15 s"
+    ASSET_ID=$(identity_field "$dir" asset_id)
+    [[ $ASSET_ID =~ ^[0-9]+$ ]] || fail "identity.json of $dir has asset_id '$ASSET_ID'"
+}
+
+# identity_field DIR KEY prints one member of DIR/identity.json.
+identity_field() {
+    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
+        "$1/identity.json" "$2"
+}
+
+# stop_agent PID: SIGTERM, wait up to 10 s; sets STOP_RC to the exit status.
+stop_agent() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && fail "odscan-agent $pid still running 10 s after SIGTERM"
+    wait "$pid" && STOP_RC=0 || STOP_RC=$?
+}
+
+# kill9_agent PID kills an agent without warning and reaps it.
+kill9_agent() {
+    kill -9 "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# agent_req DIR METHOD PATH [curl args...]: req with the agent credentials of
+# DIR/identity.json (Bearer uuid:secret) instead of REQ_USER.
+agent_req() {
+    local dir=$1 saved=$REQ_USER uuid secret
+    shift
+    uuid=$(identity_field "$dir" agent_uuid)
+    secret=$(identity_field "$dir" agent_secret)
+    REQ_USER=""
+    req "$@" -H "Authorization: Bearer $uuid:$secret" -H 'Content-Type: application/json'
+    REQ_USER=$saved
+}
+
+# json_of EXPR prints eval(EXPR) over the JSON body as d (like assert_json, no check).
+json_of() {
+    python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+v = eval(sys.argv[2])
+print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)' "$BODY" "$1" 2>/dev/null ||
+        fail "${CASE:-request}: cannot evaluate $1 over the body: $(body_excerpt)"
+}
+
+# wait_job ID STATES SECONDS: poll GET /api/v1/jobs/ID (as REQ_USER) every 0.1 s until
+# its state is one of STATES (a |-separated list), at most SECONDS. Sets JOB_STATE;
+# the job's JSON is left in $BODY. Fails on timeout.
+wait_job() {
+    local id=$1 states=$2 secs=$3 deadline
+    deadline=$(( $(date +%s%N) + secs * 1000000000 ))
+    while :; do
+        req GET "/api/v1/jobs/$id"
+        [ "$STATUS" = 200 ] || fail "GET /api/v1/jobs/$id: status $STATUS; body: $(body_excerpt)"
+        JOB_STATE=$(json_of 'd["state"]')
+        case "|$states|" in *"|$JOB_STATE|"*) return 0 ;; esac
+        [ "$(date +%s%N)" -lt "$deadline" ] ||
+            fail "${CASE:-job}: job $id is $JOB_STATE after $secs s, expected $states; body: $(body_excerpt)"
+        sleep 0.1
+    done
 }
