@@ -149,6 +149,9 @@ add_issue(struct ctx *c, struct advisory_set *set, const char *pkg, const char *
     if (!json_is_object(issue))
         return fail(c, ODS_E_PARSE, "%s.%s: not an object", pkg, cve);
     rels = json_object_get(issue, "releases");
+    /* The export writes an issue without releases as an empty array. */
+    if (json_is_array(rels) && json_array_size(rels) == 0)
+        return ODS_E_OK;
     if (!json_is_object(rels))
         return fail(c, ODS_E_PARSE, "%s.%s.releases: missing or not an object", pkg, cve);
     desc = json_object_get(issue, "description");

@@ -131,12 +131,29 @@ test_malformed(void **state)
     }
 }
 
+/* The real export writes "releases": [] for an issue with no release yet. */
+static void
+test_empty_releases(void **state)
+{
+    const char *json = "{\"chromium-browser\": {\"CVE-2022-0358\": {\"releases\": []}}}";
+    struct advisory_set set;
+    struct debtracker_stats st;
+    char why[256];
+
+    (void)state;
+    advisory_set_init(&set);
+    assert_int_equal(debtracker_parse(json, strlen(json), &set, &st, why, sizeof(why)), 0);
+    assert_int_equal(set.n, 0);
+    advisory_set_free(&set);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixture),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_empty_releases),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
