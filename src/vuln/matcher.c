@@ -33,6 +33,13 @@ struct mentry {
     const struct vuln_affected *aff;
     uint32_t rng_off, rng_n;
     uint32_t ver_off, ver_n;        /* sorted keys of the explicit versions */
+    /* Most entries are one range "introduced 0 [, fixed F]" and nothing else. Those are
+     * "simple": affected exactly when the installed key is below fix_key (INT32_MAX
+     * when there is no fix), so a group keeps them sorted by fix_key and finds all its
+     * hits with one binary search. */
+    bool        simple;
+    int32_t     fix_key;
+    const char *fix;
 };
 
 struct mgroup {
@@ -44,6 +51,7 @@ struct mgroup {
     const char       **uniq;        /* distinct versions, ascending */
     uint32_t           n_uniq;
     uint32_t           ent_off, ent_n;
+    uint32_t           n_simple;    /* the first n_simple entries, sorted by fix_key */
 };
 
 struct matcher {
@@ -174,6 +182,40 @@ usable_range(const struct vuln_range *r)
     return r->type == VULN_RANGE_ECOSYSTEM;
 }
 
+static void
+classify(const struct matcher *m, struct mentry *ent)
+{
+    const struct mrange *r = &m->ranges[ent->rng_off];
+    const struct mevent *ev = m->events + r->ev_off;
+
+    ent->simple = false;
+    if (ent->rng_n != 1 || ent->ver_n != 0 || r->ev_n == 0 || r->ev_n > 2 ||
+        ev[0].kind != VULN_EVENT_INTRODUCED || ev[0].key != KEY_MIN)
+        return;
+    if (r->ev_n == 1) {
+        ent->simple = true;
+        ent->fix_key = INT32_MAX;
+        ent->fix = NULL;
+    } else if (ev[1].kind == VULN_EVENT_FIXED) {
+        ent->simple = true;
+        ent->fix_key = ev[1].key;
+        ent->fix = ev[1].version;
+    }
+}
+
+/* Simple entries first, by fix_key; the others after, in any order. */
+static int
+entry_cmp(const void *pa, const void *pb)
+{
+    const struct mentry *a = pa, *b = pb;
+
+    if (a->simple != b->simple)
+        return a->simple ? -1 : 1;
+    if (!a->simple)
+        return 0;
+    return (a->fix_key > b->fix_key) - (a->fix_key < b->fix_key);
+}
+
 /* Build one group from items[0..n) (same family, release, package). */
 static int
 build_group(struct matcher *m, struct mgroup *g, const struct item *items, size_t n)
@@ -270,8 +312,13 @@ build_group(struct matcher *m, struct mgroup *g, const struct item *items, size_
             return rc;
         for (size_t v = 0; v < aff->n_versions; v++)
             m->vkeys[m->n_vkeys++] = key_of(g->scheme, uniq, g->n_uniq, aff->versions[v]);
-        qsort(m->vkeys + ent->ver_off, ent->ver_n, sizeof(int32_t), int_cmp);
+        if (ent->ver_n > 1)
+            qsort(m->vkeys + ent->ver_off, ent->ver_n, sizeof(int32_t), int_cmp);
+        classify(m, ent);
+        g->n_simple += ent->simple;
     }
+    if (g->ent_n > 1)
+        qsort(m->entries + g->ent_off, g->ent_n, sizeof(struct mentry), entry_cmp);
     return ODS_E_OK;
 }
 
@@ -465,14 +512,53 @@ in_versions(const int32_t *keys, uint32_t n, int32_t v)
     return false;
 }
 
+static int
+emit(const struct mentry *ent, size_t index, const char *name, const char *version,
+    const char *fixed, matcher_finding_fn fn, void *arg, size_t *count)
+{
+    struct matcher_finding f = {
+        .advisory = ent->adv,
+        .affected = ent->aff,
+        .package_index = index,
+        .package = name,
+        .installed_version = version,
+        .fixed_version = fixed,
+        .severity = ent->aff->severity.cvss_vector != NULL || ent->aff->severity.urgency != NULL
+                        ? &ent->aff->severity : &ent->adv->severity,
+        .undetermined = ent->aff->undetermined,
+    };
+
+    (*count)++;
+    return fn(&f, arg);
+}
+
 /* Assess one package against one group; calls fn per finding. */
 static int
 assess_group(const struct matcher *m, const struct mgroup *g, size_t index, const char *name,
     const char *version, matcher_finding_fn fn, void *arg, size_t *count)
 {
     int32_t v = key_of(g->scheme, g->uniq, g->n_uniq, version);
+    const struct mentry *ents = &m->entries[g->ent_off];
+    uint32_t lo = 0, hi = g->n_simple;
 
-    for (uint32_t e = 0; e < g->ent_n; e++) {
+    /* Simple entries: affected from the first whose fix is above v. */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+
+        if (ents[mid].fix_key > v)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    for (uint32_t e = lo; e < g->n_simple; e++) {
+        const struct mentry *ent = &ents[e];
+        int rc = emit(ent, index, name, version, ent->fix, fn, arg, count);
+
+        if (rc != 0)
+            return rc;
+    }
+
+    for (uint32_t e = g->n_simple; e < g->ent_n; e++) {
         const struct mentry *ent = &m->entries[g->ent_off + e];
         const char *fixed = NULL, *any_fixed = NULL;
         bool hit = false;
@@ -493,26 +579,10 @@ assess_group(const struct matcher *m, const struct mgroup *g, size_t index, cons
                 continue;
             fixed = any_fixed;
         }
-        {
-            struct matcher_finding f = {
-                .advisory = ent->adv,
-                .affected = ent->aff,
-                .package_index = index,
-                .package = name,
-                .installed_version = version,
-                .fixed_version = fixed,
-                .severity = ent->aff->severity.cvss_vector != NULL ||
-                            ent->aff->severity.urgency != NULL
-                                ? &ent->aff->severity : &ent->adv->severity,
-                .undetermined = ent->aff->undetermined,
-            };
-            int rc;
+        int rc = emit(ent, index, name, version, fixed, fn, arg, count);
 
-            (*count)++;
-            rc = fn(&f, arg);
-            if (rc != 0)
-                return rc;
-        }
+        if (rc != 0)
+            return rc;
     }
     return ODS_E_OK;
 }
