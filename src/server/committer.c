@@ -21,7 +21,8 @@ struct committer {
     struct commit_item *head, *tail;   /* FIFO of submitted items */
     bool                stopping;
     bool                joined;
-    struct store_op    *ops;           /* scratch: batch_max operations */
+    struct store_op    *ops;           /* scratch: ops_cap operations */
+    size_t              ops_cap;
     struct commit_item **items;        /* scratch: batch_max items */
 };
 
@@ -35,7 +36,7 @@ take_batch(committer_t *c, struct commit_item **audits, size_t *nops)
     *audits = NULL;
     while (c->head != NULL) {
         struct commit_item *it = c->head;
-        if (it->audit == NULL && ops + it->nops > c->batch_max)
+        if (it->audit == NULL && n > 0 && (ops + it->nops > c->batch_max || n == c->batch_max))
             break;
         c->head = it->next;
         if (c->head == NULL)
@@ -71,6 +72,17 @@ commit_batch(committer_t *c, size_t n, size_t nops)
 {
     size_t k = 0;
 
+    if (nops > c->ops_cap) {            /* one big item (a bulk launch) */
+        struct store_op *bigger = realloc(c->ops, nops * sizeof(*bigger));
+        if (bigger == NULL) {
+            log_error("%s: no memory for %zu operations", __func__, nops);
+            for (size_t i = 0; i < n; i++)
+                c->items[i]->done(c->items[i], ODS_E_NOMEM);
+            return;
+        }
+        c->ops = bigger;
+        c->ops_cap = nops;
+    }
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < c->items[i]->nops; j++)
             c->ops[k++] = c->items[i]->ops[j];
@@ -124,7 +136,8 @@ committer_start(store_t *st, size_t batch_max, commit_hook_fn hook, void *hook_c
     if (c == NULL)
         return ODS_E_NOMEM;
     c->store = st;
-    c->batch_max = batch_max < COMMIT_OPS_MAX ? COMMIT_OPS_MAX : batch_max;
+    c->batch_max = batch_max < COMMIT_OPS_INLINE ? COMMIT_OPS_INLINE : batch_max;
+    c->ops_cap = c->batch_max;
     c->hook = hook;
     c->hook_ctx = hook_ctx;
     c->ops = calloc(c->batch_max, sizeof(*c->ops));
@@ -154,6 +167,8 @@ committer_submit(committer_t *c, struct commit_item *item)
     int rc = ODS_E_OK;
 
     item->next = NULL;
+    if (item->ops == NULL)
+        item->ops = item->own;
     pthread_mutex_lock(&c->lock);
     if (c->stopping) {
         rc = ODS_E_SHUTDOWN;

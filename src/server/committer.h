@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#define COMMIT_OPS_MAX 2        /* operations one item may carry */
+#define COMMIT_OPS_INLINE 2     /* operations an item carries without an array of its own */
 
 struct commit_item;
 /* Called on the committer thread once the item's transaction committed (rc 0, each
@@ -20,7 +20,9 @@ typedef void (*commit_done_fn)(struct commit_item *item, int rc);
 typedef void (*commit_hook_fn)(void *ctx, const struct store_op *ops, size_t n);
 
 struct commit_item {
-    struct store_op      ops[COMMIT_OPS_MAX];
+    struct store_op      own[COMMIT_OPS_INLINE];
+    struct store_op     *ops;       /* NULL: own[]; or the submitter's array (a bulk
+                                       launch), kept alive until done() */
     size_t               nops;
     commit_done_fn       done;      /* NULL for audit-only items */
     void                *ctx;
@@ -30,7 +32,8 @@ struct commit_item {
 
 typedef struct committer committer_t;
 
-/* committer_start starts the thread. batch_max bounds operations per transaction;
+/* committer_start starts the thread. batch_max bounds operations per transaction
+ * (one item larger than that still goes in one transaction, alone);
  * hook (may be NULL) runs after each committed batch. Returns 0, ODS_E_NOMEM or
  * ODS_E_IO. */
 int committer_start(store_t *st, size_t batch_max, commit_hook_fn hook, void *hook_ctx,

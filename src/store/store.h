@@ -370,6 +370,109 @@ int store_watch_jobs(store_t *st, store_job_event_fn cb, void *ctx);
 /* A backend that loses its database returns ODS_E_UNAVAILABLE (not ODS_E_STORE) from
  * any call until it has reconnected; the server answers 503 then. */
 
+/* --- tags, user scopes and limits (the QPS API issue) ------------------------------ */
+
+#define STORE_TAG_MAX 128      /* tag name, incl. NUL */
+
+struct tag {
+    int64_t id;
+    char    name[STORE_TAG_MAX];
+    int64_t created_ms;
+};
+
+/* Schema (migration 3): tags(id, name UNIQUE, created_ms); asset_tags(asset_id, tag_id,
+ * PRIMARY KEY both, ON DELETE CASCADE); user_scopes(user_id, tag_id) — a user with rows
+ * here sees only assets carrying one of these tags; user_limits(user_id PRIMARY KEY,
+ * calls, window_s, concurrency); key_tags(key_id, tag_id). */
+
+/* store_tag_add creates a tag (id filled). 0 or ODS_E_EXISTS. */
+int store_tag_add(store_t *st, struct tag *t);
+/* store_tag_get reads a tag by name. 0 or ODS_E_NOTFOUND. */
+int store_tag_get(store_t *st, const char *name, struct tag *out);
+/* store_tag_get_id reads a tag by id. 0 or ODS_E_NOTFOUND. */
+int store_tag_get_id(store_t *st, int64_t id, struct tag *out);
+/* store_tag_list lists tags by name; name_contains (NULL: all) filters. Caller frees. */
+int store_tag_list(store_t *st, const char *name_contains, struct tag **out, size_t *n);
+/* store_tag_rename renames a tag. 0, ODS_E_NOTFOUND or ODS_E_EXISTS. */
+int store_tag_rename(store_t *st, int64_t id, const char *new_name);
+/* store_tag_del deletes a tag (and its assignments and scope rows). 0 or NOTFOUND.
+ * Bumps the auth epoch when a user scope referenced it. */
+int store_tag_del(store_t *st, int64_t id);
+/* store_tag_assign / store_tag_unassign put a tag on / take it off an asset.
+ * 0 or ODS_E_NOTFOUND (asset or tag). Assigning twice is not an error. */
+int store_tag_assign(store_t *st, int64_t tag_id, int64_t asset_id);
+int store_tag_unassign(store_t *st, int64_t tag_id, int64_t asset_id);
+/* store_asset_tags lists an asset's tags. Caller frees *out. */
+int store_asset_tags(store_t *st, int64_t asset_id, struct tag **out, size_t *n);
+/* store_key_set_tags replaces the tags an activation key gives enrolling assets
+ * (store_enroll assigns them in its transaction). 0 or ODS_E_NOTFOUND. */
+int store_key_set_tags(store_t *st, int64_t key_id, const int64_t *tag_ids, size_t n);
+/* store_key_tags lists a key's tags. Caller frees *out. */
+int store_key_tags(store_t *st, int64_t key_id, struct tag **out, size_t *n);
+
+/* store_user_set_scope limits a user to assets carrying any of the tags (n = 0: no
+ * limit) and bumps the auth epoch. 0 or ODS_E_NOTFOUND (user or a tag). */
+int store_user_set_scope(store_t *st, const char *user, const int64_t *tag_ids, size_t n);
+/* store_user_scope reads a user's scope tags (none: unlimited). Caller frees *out. */
+int store_user_scope(store_t *st, const char *user, struct tag **out, size_t *n);
+
+struct user_limits {
+    int calls;          /* per window; 0: server default */
+    int window_s;       /* 0: server default */
+    int concurrency;    /* requests at once; 0: server default */
+};
+/* store_user_set_limits / store_user_limits write / read a user's own limits (all 0
+ * when none were set). 0 or ODS_E_NOTFOUND. set bumps the auth epoch. */
+int store_user_set_limits(store_t *st, const char *user, const struct user_limits *l);
+int store_user_limits(store_t *st, const char *user, struct user_limits *out);
+
+/* --- asset search by QPS filters ----------------------------------------------------- */
+
+#define FILTER_CRITERIA_MAX 32
+#define FILTER_VALUES_MAX   10000   /* values of one IN criterion */
+
+enum filter_field {
+    FF_ID = 0, FF_NAME, FF_AGENT_UUID, FF_TAG_NAME, FF_TAG_ID, FF_OS, FF_LAST_CHECKED_IN,
+    FF_AGENT_VERSION, FF_ACTIVATION_KEY, FF_CREATED, FF_UPDATED, FF_DNS_HOST_NAME,
+    FF_ADDRESS, FF_LAST_VULN_SCAN, FF_AGENT_CONFIGURATION_NAME, FF_AGENT_CONFIGURATION_ID,
+    FF_COUNT
+};
+enum filter_op { FO_EQUALS = 0, FO_NOT_EQUALS, FO_GREATER, FO_LESSER, FO_IN, FO_CONTAINS };
+
+struct criterion {
+    enum filter_field field;
+    enum filter_op    op;
+    size_t            nvalues;      /* 1, or more for IN */
+    char            **values;       /* text as the client sent it (dates: ms since epoch
+                                       converted by the parser into decimal text) */
+};
+
+/* An asset query: criteria combined with AND, restricted to a scope (scope_n == 0 and
+ * scope_all: everything; else assets carrying one of scope_tags), paged by id. */
+struct asset_query {
+    const struct criterion *criteria;
+    size_t                  ncriteria;
+    bool                    scope_all;
+    const int64_t          *scope_tags;
+    size_t                  scope_n;
+    int64_t                 after_id;   /* only ids > after_id (0: from the start) */
+    size_t                  offset;     /* rows skipped after that */
+    size_t                  limit;      /* at most this many ids (0: no limit) */
+};
+
+/* store_asset_search writes the matching asset ids, ascending, into *ids (caller frees)
+ * and their number into *n; *more tells whether more rows match beyond limit.
+ * Returns 0 or ODS_E_STORE. */
+int store_asset_search(store_t *st, const struct asset_query *q, int64_t **ids, size_t *n,
+    bool *more);
+/* store_asset_count counts the matching assets (limit/offset ignored). */
+int store_asset_count(store_t *st, const struct asset_query *q, size_t *n);
+/* store_asset_set_modules turns modules on (`on`) and off (`off`) on the given assets in
+ * one transaction, refusing the whole change (ODS_E_PERM, *why set) when any asset
+ * would break a rule: PC and SCA are exclusive, SWCA needs VM. 0 or ODS_E_NOTFOUND. */
+int store_asset_set_modules(store_t *st, const int64_t *ids, size_t n, unsigned on,
+    unsigned off, const char **why);
+
 /* --- names -------------------------------------------------------------------------- */
 
 /* role_name / job_state_name return the lower/upper-case names ("manager", "QUEUED"). */
