@@ -116,6 +116,11 @@ run_server() {
     SRV_PORT=$port
     BASE="$scheme://127.0.0.1:$port"
     CACERT="$dir/tls/cert.pem"
+    local prev="" a
+    for a in "$@"; do
+        [ "$prev" = --tls-cert ] && CACERT=$a
+        prev=$a
+    done
     export SRV_DIR SRV_PORT SRV_PID BASE CACERT
     for i in $(seq 1 100); do
         if ! kill -0 "$SRV_PID" 2>/dev/null; then
