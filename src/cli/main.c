@@ -17,7 +17,8 @@ usage(FILE *out)
     fprintf(out, "usage: %s (--state-dir DIR | --db URL) <group> <command> [args]\n"
         "       %s --help | --version\n\n"
         "  --state-dir DIR  use the database sqlite:DIR/odscan.db (as odscand does)\n"
-        "  --db URL         use this database URL (sqlite:PATH)\n\ngroups:\n",
+        "  --db URL         use this database URL (sqlite:PATH, postgresql://USER@HOST/DB\n"
+        "                   or a libpq \"key=value ...\" string)\n\ngroups:\n",
         CLI_PROG, CLI_PROG);
     for (size_t i = 0; i < NGROUPS; i++)
         fprintf(out, "  %-8s %s\n", groups[i]->name, groups[i]->help);

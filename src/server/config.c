@@ -29,7 +29,7 @@ static const struct option_row options[] = {
     { "state-dir", OPT_STR, offsetof(struct server_config, state_dir), PATH_MAX, 0, 0,
       "directory for the database, TLS files and state (required)" },
     STR(listen, "address:port to listen on (default 127.0.0.1:8443)"),
-    STR(db, "database URL (default sqlite:STATE_DIR/odscan.db)"),
+    STR(db, "database URL: sqlite:PATH or postgresql://USER@HOST/DB (default sqlite:STATE_DIR/odscan.db)"),
     { "tls-cert", OPT_STR, offsetof(struct server_config, tls_cert), PATH_MAX, 0, 0,
       "PEM certificate (default: self-signed STATE_DIR/tls/cert.pem)" },
     { "tls-key", OPT_STR, offsetof(struct server_config, tls_key), PATH_MAX, 0, 0,

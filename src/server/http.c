@@ -371,6 +371,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
             return MHD_NO;
         r->srv = srv;
         r->conn = conn;
+        r->commit.ops = r->commit.own;
         r->method = method;
         r->path = url;
         r->route = router_match(method, url, r->params, &r->nparams, r->allow, sizeof(r->allow));

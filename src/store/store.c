@@ -11,15 +11,16 @@
 
 static _Thread_local char err_reason[STORE_ERR_MAX];
 
-/* How a URL names its backend. A prefix match picks the row; NULL open means the
- * backend is known but not built in. */
+/* How a URL names its backend. A prefix match picks the row; strip says whether the
+ * backend gets the URL without its prefix (a path) or whole (a libpq URI). */
 static const struct {
     const char *prefix;
-    int (*open)(const char *rest, store_t **out, const char **err);
+    bool        strip;
+    int (*open)(const char *url, store_t **out, const char **err);
 } backends[] = {
-    { "sqlite:",        store_sqlite_open },
-    { "postgresql://",  NULL },
-    { "postgres://",    NULL },
+    { "sqlite:",        true,  store_sqlite_open },
+    { "postgresql://",  false, store_pg_open },
+    { "postgres://",    false, store_pg_open },
 };
 
 /* Words that start a libpq "key=value ..." connection string. */
@@ -52,14 +53,6 @@ is_libpq_keywords(const char *url)
     return false;
 }
 
-static int
-unsupported(const char **err)
-{
-    if (err != NULL)
-        *err = store_err_set("PostgreSQL backend is not available in this build");
-    return ODS_E_UNSUPPORTED;
-}
-
 int
 store_open(const char *url, store_t **out, const char **err)
 {
@@ -73,12 +66,10 @@ store_open(const char *url, store_t **out, const char **err)
         size_t plen = strlen(backends[i].prefix);
         if (strncmp(url, backends[i].prefix, plen) != 0)
             continue;
-        if (backends[i].open == NULL)
-            return unsupported(err);
-        return backends[i].open(url + plen, out, err);
+        return backends[i].open(backends[i].strip ? url + plen : url, out, err);
     }
     if (is_libpq_keywords(url))
-        return unsupported(err);
+        return store_pg_open(url, out, err);
     return store_sqlite_open(url, out, err);
 }
 

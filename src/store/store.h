@@ -111,8 +111,10 @@ struct launch {
 };
 
 /* store_open opens (creating when needed) the database named by url and applies the
- * schema migrations. url: "sqlite:PATH", or a plain PATH meaning SQLite.
- * Returns 0, ODS_E_UNSUPPORTED (unknown scheme), ODS_E_STORE or ODS_E_NOMEM.
+ * schema migrations. url: "sqlite:PATH", a plain PATH meaning SQLite, or PostgreSQL as
+ * "postgresql://...", "postgres://..." or a libpq "key=value ..." string.
+ * Returns 0, ODS_E_UNSUPPORTED (unknown scheme), ODS_E_STORE, ODS_E_UNAVAILABLE (the
+ * database server cannot be reached) or ODS_E_NOMEM.
  * On failure *err (when non-NULL) receives a static or thread-local one-line reason. */
 int store_open(const char *url, store_t **out, const char **err);
 /* store_close closes every connection. NULL-safe. */

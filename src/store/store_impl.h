@@ -68,6 +68,14 @@ struct store {
  * *err (when non-NULL) set to a thread-local one-line reason. */
 int store_sqlite_open(const char *path, store_t **out, const char **err);
 
+/* store_pg_open connects a pool of sessions to the PostgreSQL database named by
+ * conninfo (a postgresql:// URI or a libpq keyword string, passed to libpq whole) and
+ * applies pending schema migrations under an advisory lock. Returns 0 with *out set
+ * (free with store_close), ODS_E_UNAVAILABLE (cannot connect), ODS_E_STORE (migration
+ * failed, schema newer than this build, synchronous_commit off) or ODS_E_NOMEM, with
+ * *err (when non-NULL) set to a thread-local one-line reason. */
+int store_pg_open(const char *conninfo, store_t **out, const char **err);
+
 /* store_err_set formats the thread-local reason handed back through store_open's *err
  * and returns it; never NULL. Long reasons are truncated. */
 const char *store_err_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -3,6 +3,8 @@
 #
 # Environment (set by CTest): ODS_BIN (directory holding odscand and odscanctl),
 # ODS_SRC (source tree), ODS_TMP (scratch directory). KEEP_TMP=1 keeps temp dirs.
+# ODS_PG_URL_FILE (the pg/ tests): run every server on its own fresh PostgreSQL
+# database, see pg.sh.
 # Output is TAP-like: one `ok - ...` line per case; the first failing case prints
 # `not ok - ...`, the tail of every server log, and the script exits 1.
 
@@ -14,6 +16,8 @@ set -euo pipefail
 mkdir -p "$ODS_TMP"
 
 API_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=pg.sh
+. "$API_DIR/pg.sh"
 T=$(mktemp -d "$ODS_TMP/apitest.XXXXXX")   # this script's scratch space
 REQ_USER=""                                 # "user:password" sent by req, if set
 SERVER_PIDS=()                              # every odscand this script started
@@ -116,12 +120,17 @@ new_state_dir() {
 }
 
 # run_server DIR PORT SCHEME [odscand args...] starts odscand with --state-dir DIR and
-# the given args (the caller says where to listen), waits up to 10 s for
+# the given args (the caller says where to listen) - against PostgreSQL also with
+# --db, the database made for DIR on its first start (DIR/db_url) - waits up to 10 s for
 # SCHEME://127.0.0.1:PORT/healthz to answer 200, and exports SRV_DIR, SRV_PORT,
 # SRV_PID, BASE and CACERT. Fails the test if the server dies or never answers.
 run_server() {
     local dir=$1 port=$2 scheme=$3 i code
     shift 3
+    if pg_mode; then
+        [ -s "$dir/db_url" ] || pg_new_db >"$dir/db_url" || fail "cannot create a PostgreSQL database"
+        set -- --db "$(cat "$dir/db_url")" "$@"
+    fi
     "$ODS_BIN/odscand" --state-dir "$dir" "$@" >>"$dir/server.log" 2>&1 &
     SRV_PID=$!
     SERVER_PIDS+=("$SRV_PID")
@@ -129,6 +138,11 @@ run_server() {
     SRV_PORT=$port
     BASE="$scheme://127.0.0.1:$port"
     CACERT="$dir/tls/cert.pem"
+    local prev="" a
+    for a in "$@"; do
+        [ "$prev" = --tls-cert ] && CACERT=$a
+        prev=$a
+    done
     export SRV_DIR SRV_PORT SRV_PID BASE CACERT
     for i in $(seq 1 100); do
         if ! kill -0 "$SRV_PID" 2>/dev/null; then
@@ -184,7 +198,19 @@ kill9_server() {
     wait "$pid" 2>/dev/null || true
 }
 
-ctl() { "$ODS_BIN/odscanctl" --state-dir "$SRV_DIR" "$@"; }
+# ctl ARGS...: odscanctl on the database of the last server started.
+ctl() {
+    if [ -s "$SRV_DIR/db_url" ]; then
+        "$ODS_BIN/odscanctl" --db "$(cat "$SRV_DIR/db_url")" "$@"
+    else
+        "$ODS_BIN/odscanctl" --state-dir "$SRV_DIR" "$@"
+    fi
+}
+
+# server_db prints what db_query takes for the last server's database.
+server_db() {
+    if [ -s "$SRV_DIR/db_url" ]; then cat "$SRV_DIR/db_url"; else echo "$SRV_DIR/odscan.db"; fi
+}
 
 # add_user NAME ROLE PASSWORD
 add_user() {

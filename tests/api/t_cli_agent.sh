@@ -7,10 +7,19 @@ set -euo pipefail
 : "${ODS_BIN:?}" "${ODS_TMP:?}"
 CTL="$ODS_BIN/odscanctl"
 STATE=$(mktemp -d "$ODS_TMP/cli-agent.XXXXXX")
-DB="$STATE/odscan.db"
 OUT="$STATE/out"
 ERR="$STATE/err"
 trap 'rm -rf "$STATE"' EXIT
+# shellcheck source=pg.sh
+. "$(dirname "$0")/pg.sh"
+# the database every command works on: the state directory's, or a fresh PostgreSQL one
+if pg_mode; then
+    DB=$(pg_new_db) || { echo "not ok - cannot create a PostgreSQL database"; exit 1; }
+    DBARG=(--db "$DB")
+else
+    DB="$STATE/odscan.db"
+    DBARG=(--state-dir "$STATE")
+fi
 
 fail() {
     echo "not ok - $*" >&2
@@ -22,7 +31,7 @@ ok() { echo "ok - $*"; }
 
 run() {
     rc=0
-    "$CTL" --state-dir "$STATE" "$@" >"$OUT" 2>"$ERR" </dev/null || rc=$?
+    "$CTL" "${DBARG[@]}" "$@" >"$OUT" 2>"$ERR" </dev/null || rc=$?
 }
 
 expect_ok() {
@@ -53,7 +62,7 @@ jq_py() {
 
 # sql STATEMENT: write to the test database directly (what the server would have done).
 sql() {
-    python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()' "$DB" "$1"
+    db_query "$DB" "$1" >/dev/null
 }
 
 # --- help ------------------------------------------------------------------------------
@@ -164,8 +173,8 @@ expect_err "profile bad name" 2 \
 expect_err "profile create without name" 2 "'profile create' needs NAME [--cpu-limit 2..100] [--cpu-throttle 0..1000] [--checkin-hold 1..600] [--lease 10..86400] [--max-concurrent 1..6]" profile create
 
 # --- asset show: profile in force --------------------------------------------------------
-"$CTL" --state-dir "$STATE" asset add --id 7 --hostname win-7 --os windows >/dev/null
-"$CTL" --state-dir "$STATE" asset add --id 8 --hostname lin-8 --os linux >/dev/null
+"$CTL" "${DBARG[@]}" asset add --id 7 --hostname win-7 --os windows >/dev/null
+"$CTL" "${DBARG[@]}" asset add --id 8 --hostname lin-8 --os linux >/dev/null
 expect_ok "asset show before any agent" asset show 7
 grep -q '^PROFILE  *windows-default (OS default)$' "$OUT" || fail "windows default in force"
 grep -q '^CPU_THROTTLE  *100$' "$OUT" || fail "windows default throttles"
@@ -208,7 +217,7 @@ sql "UPDATE assets SET fqdn = 'lin-8.example.com', os_name = 'Debian GNU/Linux',
          \"listening\":[{\"proto\":\"tcp\",\"port\":443},{\"proto\":\"tcp\",\"port\":22},
                         \"udp/53\",{\"proto\":\"tcp\",\"port\":22},{\"what\":1}],
          \"collected_at\":\"2023-11-14T22:13:24Z\"}');
-     INSERT INTO inventory_history VALUES (8, 40, 1690000000000), (8, 41, 1700000005000);"
+     INSERT INTO inventory_history(asset_id, job_id, at_ms) VALUES (8, 40, 1690000000000), (8, 41, 1700000005000);"
 expect_ok "asset show with inventory" asset show 8
 for line in 'FQDN  *lin-8.example.com' 'OS_NAME  *Debian GNU/Linux' 'ARCH  *x86_64' \
             'AGENT_VERSION  *0.1.0' 'LAST_ADDRESS  *192.0.2.8' 'LAST_CHECKIN  *2023-11-14T22:13:29Z' \

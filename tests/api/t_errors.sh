@@ -313,14 +313,24 @@ CASE="storage failure"
 add_asset 7777
 jobs_before=$(ctl job list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 audit_before=$(ctl audit list --limit 100000 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
-sqlite3 "$SRV_DIR/odscan.db" "CREATE TRIGGER fail_jobs BEFORE INSERT ON jobs BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+if pg_mode; then
+    db_query "$(server_db)" "CREATE FUNCTION fail_jobs() RETURNS trigger LANGUAGE plpgsql AS
+        \$\$BEGIN RAISE EXCEPTION 'injected failure'; END\$\$;
+        CREATE TRIGGER fail_jobs BEFORE INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION fail_jobs();"
+else
+    sqlite3 "$SRV_DIR/odscan.db" "CREATE TRIGGER fail_jobs BEFORE INSERT ON jobs BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+fi
 launch 7777 Inventory_Scan true
 assert_qps_error 500 INTERNAL_ERROR
 jobs_after=$(ctl job list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 audit_after=$(ctl audit list --limit 100000 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 [ "$jobs_after" = "$jobs_before" ] || fail "$CASE: jobs went from $jobs_before to $jobs_after"
 [ "$audit_after" = "$audit_before" ] || fail "$CASE: audit went from $audit_before to $audit_after"
-sqlite3 "$SRV_DIR/odscan.db" "DROP TRIGGER fail_jobs;"
+if pg_mode; then
+    db_query "$(server_db)" "DROP TRIGGER fail_jobs ON jobs; DROP FUNCTION fail_jobs();"
+else
+    sqlite3 "$SRV_DIR/odscan.db" "DROP TRIGGER fail_jobs;"
+fi
 launch 7777 Inventory_Scan true
 assert_launch_ok "Inventory Scan" 7777
 ok "$CASE: 500 INTERNAL_ERROR, no job and no audit line written; the next launch succeeds"
