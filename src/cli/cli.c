@@ -2,6 +2,7 @@
  * opening the store, and the two output forms (aligned tables and JSON). */
 #include "cli.h"
 #include "err.h"
+#include "scan.h"
 #include "util.h"
 
 #include <limits.h>
@@ -183,6 +184,38 @@ cli_parse_id(const char *s, const char *what, int64_t *out)
             (long long)INT64_MAX);
     *out = (int64_t)v;
     return CLI_EXIT_OK;
+}
+
+int
+cli_parse_modules(const char *s, unsigned *mods)
+{
+    const char *bad = s;
+
+    *mods = MOD_NONE;
+    if (s == NULL)
+        return CLI_EXIT_OK;
+    if (module_parse_list(s, mods, &bad) != ODS_E_OK)
+        return cli_usage_error("unknown module '%.*s' (VM, PC, SCA, SWCA, UDC)",
+            (int)strcspn(bad, ","), bad);
+    return CLI_EXIT_OK;
+}
+
+json_t *
+cli_json_modules(unsigned mods)
+{
+    json_t *arr = json_array();
+    char name[CLI_MODULE_NAME_MAX];
+
+    for (unsigned bit = 1; arr != NULL && bit <= MOD_ALL; bit <<= 1) {
+        if (!(mods & bit))
+            continue;
+        module_format(bit, name, sizeof(name));
+        if (json_array_append_new(arr, json_string(name)) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    return arr;
 }
 
 void

@@ -16,6 +16,8 @@
 #define CLI_EXIT_USAGE  2     /* the command line was wrong */
 #define CLI_CONTINUE    (-1)  /* cli_parse: arguments fine, run the command */
 #define CLI_TIME_MAX    32    /* an ISO 8601 time, incl. NUL */
+#define CLI_MODULE_NAME_MAX 24 /* one module name, incl. NUL */
+#define CLI_MODULES_MAX (CLI_MODULE_NAME_MAX * 5)   /* "VM,PC,SCA,SWCA,UDC" */
 
 struct cli_call;
 
@@ -54,6 +56,8 @@ extern const struct cli_group cmd_user_group;
 extern const struct cli_group cmd_asset_group;
 extern const struct cli_group cmd_job_group;
 extern const struct cli_group cmd_audit_group;
+extern const struct cli_group cmd_key_group;
+extern const struct cli_group cmd_profile_group;
 
 /* cli_fail prints "odscanctl: <message>" on stderr and returns CLI_EXIT_FAIL. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -89,6 +93,13 @@ int cli_store_open(const struct cli_call *call, store_t **st);
  * Returns 0 or CLI_EXIT_USAGE after printing why. */
 int cli_parse_id(const char *s, const char *what, int64_t *out);
 
+/* cli_parse_modules parses "VM,PC,..." into module bits; NULL gives none.
+ * Returns 0 or CLI_EXIT_USAGE after printing which name is unknown. */
+int cli_parse_modules(const char *s, unsigned *mods);
+/* cli_json_modules returns the modules as an array of names ("VM", "PC").
+ * New reference; NULL on allocation failure. */
+json_t *cli_json_modules(unsigned mods);
+
 /* cli_time formats ms since the epoch as ISO 8601 into dst; 0 gives "-". */
 void cli_time(int64_t ms, char dst[CLI_TIME_MAX]);
 /* cli_json_time returns a JSON string of the ISO 8601 time, or JSON null for 0.
@@ -113,7 +124,7 @@ int cli_table_print(const struct cli_table *t);
 void cli_table_free(struct cli_table *t);
 
 /* How one kind of record is shown: named columns for tables and one JSON object. */
-#define CLI_COLS_MAX 10
+#define CLI_COLS_MAX 32     /* `asset show` has the most rows */
 #define CLI_CELL_MAX 320    /* longest cell, incl. NUL: a host name fits */
 typedef char cli_cell[CLI_CELL_MAX];
 

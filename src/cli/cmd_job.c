@@ -34,20 +34,58 @@ job_cells(const void *record, cli_cell *out)
     cli_cell_set(out[6], "%s", created);
 }
 
+/* `job show` has every field, the list the columns above. */
+static const char *const job_detail_headers[] = {
+    "ID", "ASSET", "SCAN", "OVERRIDE", "STATE", "REQUESTED_BY", "REQUESTED_FROM", "CREATED",
+    "UPDATED", "DISPATCHED", "STARTED", "FINISHED", "LEASE_DEADLINE", "ATTEMPTS",
+    "CPU_APPLIED", "REASON",
+};
+
+static void
+job_detail_cells(const void *record, cli_cell *out)
+{
+    const struct job *j = record;
+    const int64_t times[] = {
+        j->created_ms, j->updated_ms, j->dispatched_ms, j->started_ms, j->finished_ms,
+        j->lease_deadline_ms,
+    };
+    char t[CLI_TIME_MAX];
+
+    job_cells(record, out);
+    cli_cell_set(out[6], "%s", j->requested_from[0] != '\0' ? j->requested_from : "-");
+    for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+        cli_time(times[i], t);
+        cli_cell_set(out[7 + i], "%s", t);
+    }
+    cli_cell_set(out[13], "%d", j->attempts);
+    cli_cell_set(out[14], "%s", j->cpu_applied[0] != '\0' ? j->cpu_applied : "-");
+    cli_cell_set(out[15], "%s", j->reason[0] != '\0' ? j->reason : "-");
+}
+
 static json_t *
 job_json(const void *record)
 {
     const struct job *j = record;
 
-    return json_pack("{s:I, s:I, s:s, s:b, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)j->id,
+    return json_pack("{s:I, s:I, s:s, s:b, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o,"
+        " s:i, s:s?, s:s?}", "id", (json_int_t)j->id,
         "asset_id", (json_int_t)j->asset_id, "scan_type", scan_param(j->scan_type),
         "override_cpu", j->override_cpu, "state", job_state_name(j->state),
         "requested_by", j->requested_by, "requested_from", j->requested_from,
-        "created", cli_json_time(j->created_ms), "updated", cli_json_time(j->updated_ms));
+        "created", cli_json_time(j->created_ms), "updated", cli_json_time(j->updated_ms),
+        "dispatched", cli_json_time(j->dispatched_ms), "started", cli_json_time(j->started_ms),
+        "finished", cli_json_time(j->finished_ms),
+        "lease_deadline", cli_json_time(j->lease_deadline_ms), "attempts", j->attempts,
+        "cpu_applied", j->cpu_applied[0] != '\0' ? j->cpu_applied : NULL,
+        "reason", j->reason[0] != '\0' ? j->reason : NULL);
 }
 
 static const struct cli_view job_view = {
     .ncols = 7, .headers = job_headers, .cells = job_cells, .json = job_json,
+};
+
+static const struct cli_view job_detail_view = {
+    .ncols = 16, .headers = job_detail_headers, .cells = job_detail_cells, .json = job_json,
 };
 
 static int
@@ -98,7 +136,7 @@ job_show(const struct cli_call *call, int argc, char **argv)
         rc = cli_store_fail(rc, "job %lld", (long long)id);
         goto out;
     }
-    rc = cli_emit_one(&job_view, &j, json);
+    rc = cli_emit_one(&job_detail_view, &j, json);
 out:
     store_close(st);
     return rc;
@@ -108,7 +146,7 @@ static const struct cli_command job_commands[] = {
     { "list", job_list, "[--asset N] [--json]",
       "List jobs, newest first, of every asset or of one." },
     { "show", job_show, "N [--json]",
-      "Show one job (--json: an array holding one object)." },
+      "Show every field of one job, state times included (--json: an array holding one object)." },
 };
 
 const struct cli_group cmd_job_group = {

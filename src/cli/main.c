@@ -6,7 +6,8 @@
 #include <string.h>
 
 static const struct cli_group *const groups[] = {
-    &cmd_user_group, &cmd_asset_group, &cmd_job_group, &cmd_audit_group,
+    &cmd_user_group, &cmd_asset_group, &cmd_job_group, &cmd_audit_group, &cmd_key_group,
+    &cmd_profile_group,
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 

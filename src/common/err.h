@@ -19,7 +19,8 @@
     XX(BUSY,       -12, "resource busy")                                      \
     XX(TLS,        -13, "TLS error")                                          \
     XX(UNSUPPORTED, -14, "not supported")                                     \
-    XX(SHUTDOWN,   -15, "shutting down")
+    XX(SHUTDOWN,   -15, "shutting down")                                     \
+    XX(UNAVAILABLE, -16, "database unavailable")
 
 enum ods_err {
 #define XX(name, code, msg) ODS_E_##name = (code),

@@ -18,7 +18,8 @@ parse_u64(const char *s, uint64_t max, uint64_t *out)
         if (*s < '0' || *s > '9')
             return ODS_E_PARSE;
         unsigned d = (unsigned)(*s - '0');
-        if (v > (max - d) / 10)
+        /* d > max first: max - d would wrap around for a one-digit max */
+        if (d > max || v > (max - d) / 10)
             return ODS_E_TOOBIG;
         v = v * 10 + d;
     }

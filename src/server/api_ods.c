@@ -21,33 +21,6 @@ launch_committed(struct commit_item *item, int rc)
     http_resume(r);
 }
 
-/* audit_rejected records a launch refused before it reached the store (bad
- * parameters or body); nobody waits for this write. */
-static void
-audit_rejected(struct request *r, const struct qps_error *e)
-{
-    struct commit_item *item = calloc(1, sizeof(*item));
-    struct audit_entry *a = calloc(1, sizeof(*a));
-
-    if (item == NULL || a == NULL)
-        goto fail;
-    a->at_ms = now_ms();
-    str_copy(a->user, sizeof(a->user), r->who.user);
-    str_copy(a->remote, sizeof(a->remote), r->remote);
-    str_copy(a->action, sizeof(a->action), "launch");
-    if (snprintf(a->target, sizeof(a->target), "asset=%s", r->param ? r->param : "") < 0)
-        a->target[0] = '\0';
-    str_copy(a->result, sizeof(a->result), qps_code_name(e->code));
-    str_copy(a->detail, sizeof(a->detail), e->message);
-    item->audit = a;
-    if (committer_submit(r->srv->committer, item) == 0)
-        return;
-fail:
-    log_warn("%s: audit entry for a rejected launch from %s dropped", __func__, r->remote);
-    free(a);
-    free(item);
-}
-
 enum handler_result
 api_ods_launch(struct request *r)
 {
@@ -56,11 +29,16 @@ api_ods_launch(struct request *r)
 
     if (qps_parse_launch(r->param, r->args, r->nargs, &lr, &e) != 0 ||
         qps_parse_empty_request(r->body.data ? r->body.data : "", r->body.len, &e) != 0) {
-        audit_rejected(r, &e);
+        char target[STORE_TEXT_MAX];
+        if (snprintf(target, sizeof(target), "asset=%s", r->param) < 0)
+            target[0] = '\0';
+        server_audit(r->srv, r->who.user, r->remote, "launch", target, qps_code_name(e.code), e.message);
         http_reply_error(r, &e);
         return HANDLER_REPLY;
     }
-    struct launch *l = &r->commit.launch;
+    r->commit.nops = 1;
+    r->commit.ops[0].kind = STORE_OP_LAUNCH;
+    struct launch *l = &r->commit.ops[0].u.launch;
     l->asset_id = lr.asset_id;
     l->scan_type = (int)lr.scan->type;
     l->override_cpu = lr.override_cpu;
@@ -83,7 +61,7 @@ api_ods_launch(struct request *r)
 enum handler_result
 api_ods_launch_done(struct request *r)
 {
-    const struct launch *l = &r->commit.launch;
+    const struct launch *l = &r->commit.ops[0].u.launch;
     const struct scan_type_info *scan = scan_type_get(l->scan_type);
 
     if (r->commit_rc == ODS_E_SHUTDOWN) {

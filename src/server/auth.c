@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -233,4 +234,70 @@ auth_basic(auth_t *a, const char *header, const char *remote, struct principal *
 out:
     sodium_memzero(decoded, sizeof(decoded));
     return rc;
+}
+
+/* secret_hash_hex writes the hex BLAKE2b-256 of secret into hex (65 bytes). */
+static void
+secret_hash_hex(const char *secret, size_t len, char hex[65])
+{
+    unsigned char h[32];
+
+    crypto_generichash(h, sizeof(h), (const unsigned char *)secret, len, NULL, 0);
+    sodium_bin2hex(hex, 65, h, sizeof(h));
+}
+
+int
+auth_agent(auth_t *a, const char *header, const char *remote, struct agent *out)
+{
+    char uuid[STORE_UUID_MAX];
+    char hex[65];
+
+    if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
+        return ODS_E_AUTH;
+    const char *tok = header + 7;
+    const char *colon = strchr(tok, ':');
+    if (colon == NULL || (size_t)(colon - tok) >= sizeof(uuid) || strlen(colon + 1) > 256)
+        return ODS_E_AUTH;
+    memcpy(uuid, tok, (size_t)(colon - tok));
+    uuid[colon - tok] = '\0';
+    int rc = store_agent_get(a->store, uuid, out);
+    if (rc == ODS_E_NOTFOUND) {
+        log_warn("%s: unknown agent '%s' from %s", __func__, uuid, remote);
+        return ODS_E_AUTH;
+    }
+    if (rc != 0)
+        return rc;
+    secret_hash_hex(colon + 1, strlen(colon + 1), hex);
+    if (sodium_memcmp(hex, out->secret_hash, 64) != 0) {
+        log_warn("%s: wrong secret for agent %s from %s", __func__, uuid, remote);
+        return ODS_E_AUTH;
+    }
+    return ODS_E_OK;
+}
+
+int
+auth_agent_secret_new(char *secret, size_t secret_size, char hash_hex[65])
+{
+    unsigned char raw[32];
+
+    if (secret_size < AGENT_SECRET_LEN + 1 || sodium_init() < 0)
+        return ODS_E_NOMEM;
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2base64(secret, secret_size, raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE);
+    secret_hash_hex(secret, strlen(secret), hash_hex);
+    sodium_memzero(raw, sizeof(raw));
+    return ODS_E_OK;
+}
+
+void
+auth_uuid_new(char out[37])
+{
+    unsigned char b[16];
+
+    randombytes_buf(b, sizeof(b));
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);   /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+        b[14], b[15]);
 }

@@ -1,7 +1,7 @@
-/* committer.c - one thread turning many concurrent launches into one durable
- * transaction. While a batch is being committed, new launches queue up and form the
- * next batch, so the number of fsyncs per second stays flat as load grows and
- * throughput rises with concurrency. */
+/* committer.c - one thread turning many concurrent store operations into one durable
+ * transaction. While a batch is being committed, new items queue up and form the next
+ * batch, so the number of fsyncs per second stays flat as load grows and throughput
+ * rises with concurrency. */
 #include "committer.h"
 #include "err.h"
 #include "log.h"
@@ -12,27 +12,31 @@
 
 struct committer {
     store_t            *store;
-    size_t              batch_max;
+    size_t              batch_max;     /* operations per transaction */
+    commit_hook_fn      hook;
+    void               *hook_ctx;
     pthread_t           thread;
     pthread_mutex_t     lock;
     pthread_cond_t      wake;
     struct commit_item *head, *tail;   /* FIFO of submitted items */
     bool                stopping;
     bool                joined;
-    struct launch      *launches;      /* scratch: batch_max entries */
-    struct commit_item **items;        /* scratch: batch_max entries */
+    struct store_op    *ops;           /* scratch: batch_max operations */
+    struct commit_item **items;        /* scratch: batch_max items */
 };
 
-/* take_batch detaches up to batch_max launch items (and all audit items met on the
- * way) from the queue; call with the lock held. */
+/* take_batch detaches items worth up to batch_max operations (and every audit item
+ * met on the way) from the queue; call with the lock held. */
 static size_t
-take_batch(committer_t *c, struct commit_item **audits)
+take_batch(committer_t *c, struct commit_item **audits, size_t *nops)
 {
-    size_t n = 0;
+    size_t n = 0, ops = 0;
 
     *audits = NULL;
-    while (c->head != NULL && n < c->batch_max) {
+    while (c->head != NULL) {
         struct commit_item *it = c->head;
+        if (it->audit == NULL && ops + it->nops > c->batch_max)
+            break;
         c->head = it->next;
         if (c->head == NULL)
             c->tail = NULL;
@@ -42,7 +46,9 @@ take_batch(committer_t *c, struct commit_item **audits)
             continue;
         }
         c->items[n++] = it;
+        ops += it->nops;
     }
+    *nops = ops;
     return n;
 }
 
@@ -61,17 +67,27 @@ write_audits(committer_t *c, struct commit_item *audits)
 }
 
 static void
-commit_batch(committer_t *c, size_t n)
+commit_batch(committer_t *c, size_t n, size_t nops)
 {
+    size_t k = 0;
+
     for (size_t i = 0; i < n; i++)
-        c->launches[i] = c->items[i]->launch;
-    int rc = store_launch_batch(c->store, c->launches, n);
+        for (size_t j = 0; j < c->items[i]->nops; j++)
+            c->ops[k++] = c->items[i]->ops[j];
+    int rc = store_apply(c->store, c->ops, nops);
     if (rc != 0)
-        log_error("%s: batch of %zu launches not committed: %s", __func__, n, err_msg(rc));
+        log_error("%s: batch of %zu operations not committed: %s", __func__, nops, err_msg(rc));
+    k = 0;
     for (size_t i = 0; i < n; i++) {
-        c->items[i]->launch = c->launches[i];
-        c->items[i]->done(c->items[i], rc);
+        struct commit_item *it = c->items[i];
+        for (size_t j = 0; j < it->nops; j++)
+            it->ops[j] = c->ops[k++];
     }
+    /* Callbacks may resubmit their item: read nothing of an item after its callback. */
+    for (size_t i = 0; i < n; i++)
+        c->items[i]->done(c->items[i], rc);
+    if (rc == 0 && c->hook != NULL)
+        c->hook(c->hook_ctx, c->ops, nops);
 }
 
 static void *
@@ -86,10 +102,11 @@ committer_main(void *arg)
         if (c->head == NULL && c->stopping)
             break;
         struct commit_item *audits;
-        size_t n = take_batch(c, &audits);
+        size_t nops;
+        size_t n = take_batch(c, &audits, &nops);
         pthread_mutex_unlock(&c->lock);
         if (n > 0)
-            commit_batch(c, n);
+            commit_batch(c, n, nops);
         write_audits(c, audits);
         pthread_mutex_lock(&c->lock);
     }
@@ -98,35 +115,37 @@ committer_main(void *arg)
 }
 
 int
-committer_start(store_t *st, size_t batch_max, committer_t **out)
+committer_start(store_t *st, size_t batch_max, commit_hook_fn hook, void *hook_ctx,
+    committer_t **out)
 {
+    int rc = ODS_E_NOMEM;
     committer_t *c = calloc(1, sizeof(*c));
 
     if (c == NULL)
         return ODS_E_NOMEM;
     c->store = st;
-    c->batch_max = batch_max ? batch_max : 1;
-    c->launches = calloc(c->batch_max, sizeof(*c->launches));
+    c->batch_max = batch_max < COMMIT_OPS_MAX ? COMMIT_OPS_MAX : batch_max;
+    c->hook = hook;
+    c->hook_ctx = hook_ctx;
+    c->ops = calloc(c->batch_max, sizeof(*c->ops));
     c->items = calloc(c->batch_max, sizeof(*c->items));
-    if (c->launches == NULL || c->items == NULL)
+    if (c->ops == NULL || c->items == NULL)
         goto fail;
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->wake, NULL);
     if (pthread_create(&c->thread, NULL, committer_main, c) != 0) {
         pthread_cond_destroy(&c->wake);
         pthread_mutex_destroy(&c->lock);
-        free(c->launches);
-        free(c->items);
-        free(c);
-        return ODS_E_IO;
+        rc = ODS_E_IO;
+        goto fail;
     }
     *out = c;
     return ODS_E_OK;
 fail:
-    free(c->launches);
+    free(c->ops);
     free(c->items);
     free(c);
-    return ODS_E_NOMEM;
+    return rc;
 }
 
 int
@@ -172,7 +191,7 @@ committer_free(committer_t *c)
     committer_stop(c);
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);
-    free(c->launches);
+    free(c->ops);
     free(c->items);
     free(c);
 }

@@ -1,6 +1,6 @@
-/* committer.h - group commit: launches submitted from many HTTP threads are gathered
- * and written by one thread in one transaction and one fsync, then each submitter is
- * told its result. */
+/* committer.h - group commit: store operations submitted from many threads (launches,
+ * agent check-ins, claims, job updates) are gathered and written by one thread in one
+ * transaction and one fsync, then each submitter is told its result. */
 #ifndef ODSCAN_COMMITTER_H
 #define ODSCAN_COMMITTER_H
 
@@ -8,13 +8,20 @@
 
 #include <stddef.h>
 
+#define COMMIT_OPS_MAX 2        /* operations one item may carry */
+
 struct commit_item;
-/* Called on the committer thread once the item's transaction has committed (rc 0,
- * item->launch.result valid) or failed (rc ODS_E_STORE: nothing was written). */
+/* Called on the committer thread once the item's transaction committed (rc 0, each
+ * op's result valid) or failed (rc ODS_E_STORE: nothing was written). The callback may
+ * submit the item again. */
 typedef void (*commit_done_fn)(struct commit_item *item, int rc);
+/* Called on the committer thread after every committed batch, once all its items'
+ * callbacks ran, with the batch's operations (e.g. to wake agents of launched jobs). */
+typedef void (*commit_hook_fn)(void *ctx, const struct store_op *ops, size_t n);
 
 struct commit_item {
-    struct launch        launch;    /* see store.h */
+    struct store_op      ops[COMMIT_OPS_MAX];
+    size_t               nops;
     commit_done_fn       done;      /* NULL for audit-only items */
     void                *ctx;
     struct audit_entry  *audit;     /* audit-only item: written, nobody waits */
@@ -23,11 +30,13 @@ struct commit_item {
 
 typedef struct committer committer_t;
 
-/* committer_start starts the thread. batch_max bounds launches per transaction.
- * Returns 0, ODS_E_NOMEM or ODS_E_IO. */
-int committer_start(store_t *st, size_t batch_max, committer_t **out);
+/* committer_start starts the thread. batch_max bounds operations per transaction;
+ * hook (may be NULL) runs after each committed batch. Returns 0, ODS_E_NOMEM or
+ * ODS_E_IO. */
+int committer_start(store_t *st, size_t batch_max, commit_hook_fn hook, void *hook_ctx,
+    committer_t **out);
 /* committer_submit queues an item; the committer owns it until done() is called
- * (for audit-only items: frees item->audit and the item with free()). Returns 0, or
+ * (audit-only items: it frees item->audit and the item with free()). Returns 0, or
  * ODS_E_SHUTDOWN after committer_stop began (the item is not taken). */
 int committer_submit(committer_t *c, struct commit_item *item);
 /* committer_stop commits everything queued and stops the thread; later submissions

@@ -49,6 +49,8 @@ static const struct option_row options[] = {
          "seconds in which those failures count (default 600)"),
     UINT("lockout-duration", lockout_duration_s, 1, 86400 * 30,
          "seconds an account stays locked (default 900)"),
+    UINT("job-expiry", job_expiry_s, 60, 86400 * 365,
+         "seconds a queued job waits for its agent before it expires (default 86400)"),
     UINT("auth-cache-ttl", auth_cache_ttl_s, 0, 86400, "seconds verified credentials are cached (default 60)"),
 };
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -66,6 +68,7 @@ config_defaults(struct server_config *c)
     c->lockout_window_s = 600;
     c->lockout_duration_s = 900;
     c->auth_cache_ttl_s = 60;
+    c->job_expiry_s = 86400;
 }
 
 void

@@ -28,6 +28,7 @@ struct server_config {
     unsigned       lockout_window_s;     /* ... inside this many seconds */
     unsigned       lockout_duration_s;   /* ... for this long */
     unsigned       auth_cache_ttl_s;     /* verified credentials are kept this long */
+    unsigned       job_expiry_s;         /* a QUEUED job nobody picked up expires after this */
 };
 
 /* config_defaults fills every field with its default. */

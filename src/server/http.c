@@ -58,12 +58,35 @@ http_add_header(struct request *r, const char *name, const char *fmt, ...)
 void
 http_reply_error(struct request *r, const struct qps_error *e)
 {
+    int rc;
+
     buf_reset(&r->out);
     r->status = (unsigned)e->http_status;
-    if (qps_render_error(&r->out, r->fmt, r->srv->base_url, e) != 0) {
+    if (r->route != NULL && r->route->style == STYLE_JSON) {
+        r->content_type = "application/json";
+        rc = buf_puts(&r->out, "{\"error\":\"");
+        if (rc == 0)
+            rc = buf_json_escaped(&r->out, e->message);
+        if (rc == 0)
+            rc = buf_puts(&r->out, "\",\"resolution\":\"");
+        if (rc == 0)
+            rc = buf_json_escaped(&r->out, e->resolution);
+        if (rc == 0)
+            rc = buf_puts(&r->out, "\"}\n");
+    } else {
+        rc = qps_render_error(&r->out, r->fmt, r->srv->base_url, e);
+    }
+    if (rc != 0) {
         buf_reset(&r->out);
         r->status = 500;
     }
+}
+
+void
+http_reply_json(struct request *r, unsigned status)
+{
+    r->status = status;
+    r->content_type = "application/json";
 }
 
 void
@@ -87,6 +110,14 @@ http_reply_errorf(struct request *r, int status, enum qps_code code, const char 
 void
 http_reply_internal(struct request *r, const char *what, int rc)
 {
+    if (rc == ODS_E_UNAVAILABLE) {
+        log_warn("%s: %s %s: %s: database unavailable", __func__, r->method, r->path, what);
+        http_add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+        http_reply_errorf(r, 503, QPS_SERVICE_UNAVAILABLE,
+            "Retry in a few seconds; the server reconnects to its database by itself.",
+            "The database is unavailable: %s", what);
+        return;
+    }
     log_error("%s: %s %s: %s: %s", __func__, r->method, r->path, what, err_msg(rc));
     http_reply_errorf(r, 500, QPS_INTERNAL_ERROR,
         "Retry later; if the problem persists, contact the administrator of this server.",
@@ -163,9 +194,9 @@ send_reply(struct request *r)
     return ret;
 }
 
-/* authenticate applies the route's role rule; on failure the reply is set. */
+/* authenticate_user applies an AUTH_USER route's role rule; on failure the reply is set. */
 static bool
-authenticate(struct request *r)
+authenticate_user(struct request *r)
 {
     const char *hdr = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     int rc = auth_basic(r->srv->auth, hdr, r->remote, &r->who);
@@ -196,23 +227,41 @@ authenticate(struct request *r)
     return true;
 }
 
+/* authenticate_agent checks an AUTH_AGENT route's Bearer credentials. */
+static bool
+authenticate_agent(struct request *r)
+{
+    const char *hdr = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    int rc = auth_agent(r->srv->auth, hdr, r->remote, &r->agent);
+
+    if (rc == ODS_E_AUTH) {
+        http_add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"odscan-agent\"");
+        http_reply_errorf(r, 401, QPS_UNAUTHORIZED,
+            "Enroll the agent again if its state directory was lost.",
+            "Unknown agent or wrong agent secret");
+        return false;
+    }
+    if (rc != 0) {
+        http_reply_internal(r, "agent credential check failed", rc);
+        return false;
+    }
+    return true;
+}
+
 /* dispatch runs once per request, with the whole body in hand. */
 static enum handler_result
 dispatch(struct request *r)
 {
-    char allow[64];
-
     if (strlen(r->path) > HTTP_URL_MAX) {
         http_reply_errorf(r, 414, QPS_INVALID_REQUEST, "Use a shorter URL.",
             "URL longer than %d bytes", HTTP_URL_MAX);
         return HANDLER_REPLY;
     }
-    r->route = router_match(r->method, r->path, &r->param, allow, sizeof(allow));
     if (r->route == NULL) {
-        if (allow[0] != '\0') {
-            http_add_header(r, MHD_HTTP_HEADER_ALLOW, "%s", allow);
+        if (r->allow[0] != '\0') {
+            http_add_header(r, MHD_HTTP_HEADER_ALLOW, "%s", r->allow);
             http_reply_errorf(r, 405, QPS_INVALID_REQUEST, "Use one of the allowed methods.",
-                "Method %s is not allowed on %s (allowed: %s)", r->method, r->path, allow);
+                "Method %s is not allowed on %s (allowed: %s)", r->method, r->path, r->allow);
         } else {
             http_reply_errorf(r, 404, QPS_NOT_FOUND, "Check the URL against the API documentation.",
                 "No API endpoint at %s", r->path);
@@ -221,7 +270,7 @@ dispatch(struct request *r)
     }
     if (r->body_too_big) {
         http_reply_errorf(r, 413, QPS_INVALID_REQUEST, "Send a smaller request body.",
-            "Request body larger than %d bytes", QPS_BODY_MAX);
+            "Request body larger than %zu bytes", r->body.max);
         return HANDLER_REPLY;
     }
     if (r->args_overflow) {
@@ -229,7 +278,9 @@ dispatch(struct request *r)
             "More than %d query parameters", HTTP_ARGS_MAX);
         return HANDLER_REPLY;
     }
-    if (r->route->roles != 0 && !authenticate(r))
+    if (r->route->auth == AUTH_USER && !authenticate_user(r))
+        return HANDLER_REPLY;
+    if (r->route->auth == AUTH_AGENT && !authenticate_agent(r))
         return HANDLER_REPLY;
     return r->route->handle(r);
 }
@@ -250,7 +301,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         r->conn = conn;
         r->method = method;
         r->path = url;
-        buf_init(&r->body, QPS_BODY_MAX);
+        r->route = router_match(method, url, r->params, &r->nparams, r->allow, sizeof(r->allow));
+        r->param = r->nparams > 0 ? r->params[0] : NULL;
+        buf_init(&r->body, r->route && r->route->body_max ? r->route->body_max : QPS_BODY_MAX);
         buf_init(&r->out, ANSWER_MAX);
         remote_address(conn, r->remote, sizeof(r->remote));
         r->fmt = qps_format_from_accept(
@@ -271,7 +324,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         if (dispatch(r) == HANDLER_SUSPENDED)
             return MHD_YES;
     } else if (r->route != NULL && r->route->resume != NULL) {
-        r->route->resume(r);
+        if (r->route->resume(r) == HANDLER_SUSPENDED)
+            return MHD_YES;
     }
     return send_reply(r);
 }

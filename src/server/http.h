@@ -16,6 +16,7 @@
 #define HTTP_ARGS_MAX     32     /* query arguments kept; more is a 400 */
 #define HTTP_HEADERS_MAX  6      /* extra response headers per reply */
 #define HTTP_CONN_MEMORY  (32 * 1024)  /* per-connection buffer: bounds request headers */
+#define HTTP_SEGMENT_MAX  64     /* one variable path segment ("{}" in a route) */
 
 struct server;
 struct MHD_Connection;
@@ -34,14 +35,18 @@ struct request {
     struct MHD_Connection  *conn;
     const char             *method;     /* owned by libmicrohttpd, valid until completion */
     const char             *path;
-    const char             *param;      /* path segment after a route's prefix, or NULL */
-    const struct route     *route;
+    const char             *param;      /* the first "{}" segment of the route, or NULL */
+    char                    params[2][HTTP_SEGMENT_MAX];
+    size_t                  nparams;
+    const struct route     *route;      /* NULL: no such path (or method) */
+    char                    allow[64];  /* methods of the path when the method is wrong */
     char                    remote[STORE_ADDR_MAX];
     struct buf              body;       /* at most QPS_BODY_MAX */
     bool                    body_too_big;
     bool                    dispatched; /* the handler has run */
     enum qps_format         fmt;        /* chosen from Accept */
-    struct principal        who;        /* valid on authenticated routes */
+    struct principal        who;        /* valid on AUTH_USER routes */
+    struct agent            agent;      /* valid on AUTH_AGENT routes */
     struct qps_arg          args[HTTP_ARGS_MAX];
     size_t                  nargs;
     bool                    args_overflow;
@@ -51,12 +56,17 @@ struct request {
     struct buf              out;
     struct reply_header     headers[HTTP_HEADERS_MAX];
     size_t                  nheaders;
-    /* a launch waiting for its group commit */
+    /* operations waiting for their group commit */
     struct commit_item      commit;
     int                     commit_rc;
+    /* a check-in held in the dispatch hub */
+    int                     wait_state; /* api_agent.c's */
+    int64_t                 hold_deadline_ms;
+    struct profile          profile;
 };
 
-/* http_reply_error renders a QPS error body in the request's format. */
+/* http_reply_error renders the error in the route's style: a QPS ServiceResponse (XML
+ * or JSON by Accept) or, for JSON routes, {"error": message, "resolution": ...}. */
 void http_reply_error(struct request *r, const struct qps_error *e);
 /* http_reply_errorf is http_reply_error with the error built in place. */
 void http_reply_errorf(struct request *r, int status, enum qps_code code,
@@ -72,6 +82,8 @@ void http_add_header(struct request *r, const char *name, const char *fmt, ...)
 void http_suspend(struct request *r);
 /* http_resume wakes a parked connection; safe from any thread. */
 void http_resume(struct request *r);
+/* http_reply_json sets a 200 JSON reply whose body the caller wrote into r->out. */
+void http_reply_json(struct request *r, unsigned status);
 /* http_base_url returns the server's public base URL ("https://host:port"). */
 const char *http_base_url(const struct request *r);
 

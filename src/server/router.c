@@ -4,46 +4,82 @@
 
 #include <string.h>
 
+#define AGENT_BODY_MAX (16u * 1024 * 1024)   /* scan results */
+
 static const struct route routes[] = {
-    /* method, path, param, roles, handler, resume */
-    { "POST", "/qps/rest/1.0/ods/ca/agentasset/", true,  ROLES_LAUNCH,
+    /* QPS API, for users */
+    { "POST", "/qps/rest/1.0/ods/ca/agentasset/{}", AUTH_USER, ROLES_LAUNCH, STYLE_QPS, 0,
       api_ods_launch, api_ods_launch_done },
-    { "POST", "/qps/rest/1.0/ods/ca/agentasset",  false, ROLES_LAUNCH,
+    { "POST", "/qps/rest/1.0/ods/ca/agentasset", AUTH_USER, ROLES_LAUNCH, STYLE_QPS, 0,
       api_ods_launch_bulk, NULL },
-    { "GET",  "/qps/xsd/1.0/ca/agentasset.xsd",   false, 0, api_meta_xsd, NULL },
-    { "GET",  "/healthz",                         false, 0, api_meta_health, NULL },
+    { "GET", "/qps/xsd/1.0/ca/agentasset.xsd", AUTH_NONE, 0, STYLE_QPS, 0, api_meta_xsd, NULL },
+    { "GET", "/healthz", AUTH_NONE, 0, STYLE_JSON, 0, api_meta_health, NULL },
+    /* JSON API, for users */
+    { "GET", "/api/v1/jobs/{}", AUTH_USER, ROLES_ANY_USER, STYLE_JSON, 0, api_jobs_get, NULL },
+    { "GET", "/api/v1/jobs/{}/result", AUTH_USER, ROLES_ANY_USER, STYLE_JSON, 0,
+      api_jobs_result, NULL },
+    { "GET", "/api/v1/assets/{}/jobs", AUTH_USER, ROLES_ANY_USER, STYLE_JSON, 0,
+      api_assets_jobs, NULL },
+    { "GET", "/api/v1/assets/{}/inventory", AUTH_USER, ROLES_ANY_USER, STYLE_JSON, 0,
+      api_assets_inventory, NULL },
+    /* agent protocol */
+    { "POST", "/agent/v1/enroll", AUTH_NONE, 0, STYLE_JSON, 0, api_agent_enroll, NULL },
+    { "POST", "/agent/v1/checkin", AUTH_AGENT, 0, STYLE_JSON, 0,
+      api_agent_checkin, api_agent_checkin_done },
+    { "POST", "/agent/v1/jobs/{}/start", AUTH_AGENT, 0, STYLE_JSON, 0,
+      api_agent_job_start, api_agent_job_done },
+    { "POST", "/agent/v1/jobs/{}/heartbeat", AUTH_AGENT, 0, STYLE_JSON, 0,
+      api_agent_job_heartbeat, api_agent_job_done },
+    { "POST", "/agent/v1/jobs/{}/result", AUTH_AGENT, 0, STYLE_JSON, AGENT_BODY_MAX,
+      api_agent_job_result, api_agent_job_done },
 };
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
 
-/* path_matches tells whether path fits the row, and finds the variable segment. */
+/* path_matches compares path with a pattern in which "{}" matches one non-empty
+ * segment, copying the segments into seg[]. */
 static bool
-path_matches(const struct route *rt, const char *path, const char **param)
+path_matches(const char *pattern, const char *path, char seg[][HTTP_SEGMENT_MAX], size_t *nseg)
 {
-    size_t len = strlen(rt->path);
+    size_t n = 0;
 
-    if (!rt->param) {
-        *param = NULL;
-        return strcmp(path, rt->path) == 0;
+    while (*pattern != '\0') {
+        if (pattern[0] == '{' && pattern[1] == '}') {
+            size_t len = strcspn(path, "/");
+            if (len == 0 || len >= HTTP_SEGMENT_MAX || n >= ROUTE_PARAMS_MAX)
+                return false;
+            memcpy(seg[n], path, len);
+            seg[n][len] = '\0';
+            n++;
+            path += len;
+            pattern += 2;
+            continue;
+        }
+        if (*pattern != *path)
+            return false;
+        pattern++;
+        path++;
     }
-    if (strncmp(path, rt->path, len) != 0 || path[len] == '\0' || strchr(path + len, '/') != NULL)
+    if (*path != '\0')
         return false;
-    *param = path + len;
+    *nseg = n;
     return true;
 }
 
 const struct route *
-router_match(const char *method, const char *path, const char **param, char *allow, size_t n)
+router_match(const char *method, const char *path, char seg[][HTTP_SEGMENT_MAX],
+    size_t *nparams, char *allow, size_t n)
 {
     size_t used = 0;
 
     if (n > 0)
         allow[0] = '\0';
+    *nparams = 0;
     for (size_t i = 0; i < ROUTE_COUNT; i++) {
-        const char *p;
-        if (!path_matches(&routes[i], path, &p))
+        size_t nseg;
+        if (!path_matches(routes[i].path, path, seg, &nseg))
             continue;
         if (strcmp(routes[i].method, method) == 0) {
-            *param = p;
+            *nparams = nseg;
             return &routes[i];
         }
         size_t mlen = strlen(routes[i].method);
@@ -56,6 +92,5 @@ router_match(const char *method, const char *path, const char **param, char *all
             used += mlen;
         }
     }
-    *param = NULL;
     return NULL;
 }

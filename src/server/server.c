@@ -3,6 +3,7 @@
 #include "err.h"
 #include "log.h"
 #include "qps.h"
+#include "api.h"
 #include "tls.h"
 #include "util.h"
 
@@ -67,6 +68,78 @@ prepare_tls(struct server *s, char *err, size_t n)
     return ODS_E_OK;
 }
 
+/* after_commit runs on the committer thread after each committed batch: every job a
+ * launch created wakes its asset's waiting agent. */
+static void
+after_commit(void *ctx, const struct store_op *ops, size_t n)
+{
+    struct server *s = ctx;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct launch *l = &ops[i].u.launch;
+        if (ops[i].kind == STORE_OP_LAUNCH && ops[i].result == 0 && l->result == 0 && !l->existing)
+            dispatch_notify(s->hub, l->asset_id);
+    }
+}
+
+/* on_job_event: another node committed a job for asset_id (0: maybe for any). */
+static void
+on_job_event(void *ctx, int64_t asset_id)
+{
+    struct server *s = ctx;
+
+    if (asset_id > 0)
+        dispatch_notify(s->hub, asset_id);
+    else
+        dispatch_notify_all(s->hub);
+}
+
+/* sweep_jobs hands out again the jobs whose lease ran out (waking their agents) and
+ * expires the ones nobody picked up in time. */
+static void
+sweep_jobs(struct server *s)
+{
+    int64_t assets[256];
+    size_t requeued = 0, expired = 0, nassets = 0;
+    int rc = store_jobs_sweep(s->store, now_ms(), (int64_t)s->cfg.job_expiry_s * 1000,
+        &requeued, &expired, assets, sizeof(assets) / sizeof(assets[0]), &nassets);
+
+    if (rc != 0) {
+        log_warn("%s: job sweep failed: %s", __func__, err_msg(rc));
+        return;
+    }
+    if (requeued > 0 || expired > 0)
+        log_info("%s: %zu job(s) handed out again after their lease ran out, %zu expired",
+            __func__, requeued, expired);
+    for (size_t i = 0; i < nassets; i++)
+        dispatch_notify(s->hub, assets[i]);
+}
+
+void
+server_audit(struct server *s, const char *user, const char *remote, const char *action,
+    const char *target, const char *result, const char *detail)
+{
+    struct commit_item *item = calloc(1, sizeof(*item));
+    struct audit_entry *a = calloc(1, sizeof(*a));
+
+    if (item == NULL || a == NULL)
+        goto fail;
+    a->at_ms = now_ms();
+    str_copy(a->user, sizeof(a->user), user);
+    str_copy(a->remote, sizeof(a->remote), remote);
+    str_copy(a->action, sizeof(a->action), action);
+    str_copy(a->target, sizeof(a->target), target);
+    str_copy(a->result, sizeof(a->result), result);
+    str_copy(a->detail, sizeof(a->detail), detail);
+    item->audit = a;
+    if (committer_submit(s->committer, item) == 0)
+        return;
+fail:
+    log_warn("%s: audit entry '%s %s' from %s dropped", __func__, action, target, remote);
+    free(a);
+    free(item);
+}
+
 int
 server_start(struct server *s, char *err, size_t n)
 {
@@ -108,8 +181,17 @@ server_start(struct server *s, char *err, size_t n)
         snprintf(err, n, "cannot set up authentication: %s", err_msg(rc));
         goto fail;
     }
-    if ((rc = committer_start(s->store, s->cfg.batch_max, &s->committer)) != 0) {
+    if ((rc = dispatch_new(api_agent_checkin_wake, &s->hub)) != 0) {
+        snprintf(err, n, "cannot set up dispatch: %s", err_msg(rc));
+        goto fail;
+    }
+    if ((rc = committer_start(s->store, s->cfg.batch_max, after_commit, s, &s->committer)) != 0) {
         snprintf(err, n, "cannot start the committer: %s", err_msg(rc));
+        goto fail;
+    }
+    rc = store_watch_jobs(s->store, on_job_event, s);
+    if (rc != 0 && rc != ODS_E_UNSUPPORTED) {
+        snprintf(err, n, "cannot watch the database for other nodes' jobs: %s", err_msg(rc));
         goto fail;
     }
     qps_init();
@@ -127,14 +209,16 @@ void
 server_run(struct server *s, volatile sig_atomic_t *stop)
 {
     const struct timespec tick = { 0, 200 * 1000 * 1000 };
-    int64_t next_refresh = 0;
+    int64_t next_second = 0;
 
     while (!*stop) {
         nanosleep(&tick, NULL);
         int64_t now = mono_ms();
-        if (now >= next_refresh) {
+        dispatch_expire(s->hub, now);
+        if (now >= next_second) {
             auth_refresh(s->auth);
-            next_refresh = now + 1000;
+            sweep_jobs(s);
+            next_second = now + 1000;
         }
     }
 }
@@ -146,19 +230,27 @@ server_stop(struct server *s)
 
     if (s->daemon != NULL) {
         http_daemon_quiesce(s);
+        /* Check-ins held in the hub are in flight too: answer them first. */
+        if (s->hub != NULL)
+            dispatch_close(s->hub);
         int64_t deadline = mono_ms() + SHUTDOWN_GRACE_MS;
         while (atomic_load(&s->inflight) > 0 && mono_ms() < deadline)
             nanosleep(&pause, NULL);
         if (atomic_load(&s->inflight) > 0)
             log_warn("%s: %ld requests still in flight at shutdown", __func__, atomic_load(&s->inflight));
     }
-    /* Every launch handed to the committer is committed (or failed) and its
-     * connection resumed before the daemon goes away; a launch still arriving on an
-     * open connection is refused with 503 by the stopped (not yet freed) committer. */
+    /* Waiting check-ins are answered (agents come back later); every operation handed
+     * to the committer is committed (or failed) and its connection resumed before the
+     * daemon goes away; a request still arriving on an open connection is refused
+     * with 503 by the closed hub and the stopped (not yet freed) committer. */
+    if (s->hub != NULL)
+        dispatch_close(s->hub);
     committer_stop(s->committer);
     http_daemon_stop(s);
     committer_free(s->committer);
     s->committer = NULL;
+    dispatch_free(s->hub);
+    s->hub = NULL;
     auth_free(s->auth);
     s->auth = NULL;
     store_close(s->store);

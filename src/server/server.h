@@ -6,6 +6,7 @@
 #include "auth.h"
 #include "committer.h"
 #include "config.h"
+#include "dispatch.h"
 #include "store.h"
 
 #include <signal.h>
@@ -18,6 +19,7 @@ struct server {
     store_t             *store;
     auth_t              *auth;
     committer_t         *committer;
+    dispatch_t          *hub;             /* check-ins waiting for a job */
     struct MHD_Daemon   *daemon;
     char                 base_url[600];
     char                *cert_pem;
@@ -36,6 +38,11 @@ void server_run(struct server *s, volatile sig_atomic_t *stop);
 /* server_stop stops accepting, lets in-flight requests finish (at most ~10 s), flushes
  * pending commits and releases everything. */
 void server_stop(struct server *s);
+
+/* server_audit queues an audit entry for the committer to write; nobody waits for it
+ * and a failure is logged, not returned (the caller's request goes on). */
+void server_audit(struct server *s, const char *user, const char *remote, const char *action,
+    const char *target, const char *result, const char *detail);
 
 /* http_daemon_start / http_daemon_stop are the libmicrohttpd part (http.c). */
 int http_daemon_start(struct server *s, char *err, size_t n);

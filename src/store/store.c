@@ -192,3 +192,104 @@ store_audit_list(store_t *st, size_t limit, struct audit_entry **out, size_t *n)
 {
     return st->ops->audit_list(st, limit, out, n);
 }
+
+int
+store_key_add(store_t *st, struct actkey *k)
+{
+    return st->ops->key_add(st, k);
+}
+
+int
+store_key_list(store_t *st, struct actkey **out, size_t *n)
+{
+    return st->ops->key_list(st, out, n);
+}
+
+int
+store_key_revoke(store_t *st, const char *token_or_name)
+{
+    return st->ops->key_revoke(st, token_or_name);
+}
+
+int
+store_enroll(store_t *st, const struct enrollment *e, struct asset *asset, const char **why)
+{
+    return st->ops->enroll(st, e, asset, why);
+}
+
+int
+store_agent_get(store_t *st, const char *uuid, struct agent *out)
+{
+    return st->ops->agent_get(st, uuid, out);
+}
+
+int
+store_profile_add(store_t *st, struct profile *p)
+{
+    return st->ops->profile_add(st, p);
+}
+
+int
+store_profile_list(store_t *st, struct profile **out, size_t *n)
+{
+    return st->ops->profile_list(st, out, n);
+}
+
+int
+store_profile_get(store_t *st, const char *name, struct profile *out)
+{
+    return st->ops->profile_get(st, name, out);
+}
+
+int
+store_profile_assign(store_t *st, int64_t asset_id, const char *profile_name)
+{
+    return st->ops->profile_assign(st, asset_id, profile_name);
+}
+
+int
+store_profile_for_asset(store_t *st, int64_t asset_id, struct profile *out)
+{
+    return st->ops->profile_for_asset(st, asset_id, out);
+}
+
+int
+store_apply(store_t *st, struct store_op *ops, size_t n)
+{
+    return st->ops->apply(st, ops, n);
+}
+
+int
+store_jobs_sweep(store_t *st, int64_t now, int64_t expire_ms, size_t *requeued,
+    size_t *expired, int64_t *requeued_assets, size_t cap, size_t *n_assets)
+{
+    return st->ops->jobs_sweep(st, now, expire_ms, requeued, expired, requeued_assets, cap,
+        n_assets);
+}
+
+int
+store_result_get(store_t *st, int64_t job_id, char **json, size_t *len)
+{
+    return st->ops->result_get(st, job_id, json, len);
+}
+
+int
+store_inventory_get(store_t *st, int64_t asset_id, char **json, size_t *len,
+    int64_t *job_id, int64_t *collected_ms)
+{
+    return st->ops->inventory_get(st, asset_id, json, len, job_id, collected_ms);
+}
+
+int
+store_inventory_history(store_t *st, int64_t asset_id, int64_t *at, size_t cap, size_t *n)
+{
+    return st->ops->inventory_history(st, asset_id, at, cap, n);
+}
+
+int
+store_watch_jobs(store_t *st, store_job_event_fn cb, void *ctx)
+{
+    if (st->ops->watch_jobs == NULL)
+        return ODS_E_UNSUPPORTED;
+    return st->ops->watch_jobs(st, cb, ctx);
+}

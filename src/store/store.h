@@ -354,6 +354,22 @@ int store_inventory_get(store_t *st, int64_t asset_id, char **json, size_t *len,
  * asset's inventory scans into at[]; *n gets the count. */
 int store_inventory_history(store_t *st, int64_t asset_id, int64_t *at, size_t cap, size_t *n);
 
+/* --- several servers on one database ---------------------------------------------- */
+
+/* Called when another process may have made a job available for asset_id (0: for any
+ * asset — events may have been missed, e.g. after a reconnect). Runs on a thread of
+ * the store's; keep it short. */
+typedef void (*store_job_event_fn)(void *ctx, int64_t asset_id);
+
+/* store_watch_jobs starts delivering job events written by any node sharing the
+ * database (PostgreSQL LISTEN/NOTIFY; every committed launch, and every job handed
+ * out again by a sweep, is announced). Returns 0, or ODS_E_UNSUPPORTED for backends
+ * that serve one node only (SQLite). The watch ends with store_close. */
+int store_watch_jobs(store_t *st, store_job_event_fn cb, void *ctx);
+
+/* A backend that loses its database returns ODS_E_UNAVAILABLE (not ODS_E_STORE) from
+ * any call until it has reconnected; the server answers 503 then. */
+
 /* --- names -------------------------------------------------------------------------- */
 
 /* role_name / job_state_name return the lower/upper-case names ("manager", "QUEUED"). */

@@ -31,6 +31,30 @@ struct store_ops {
 
     int (*audit_add)(store_t *st, const struct audit_entry *e);
     int (*audit_list)(store_t *st, size_t limit, struct audit_entry **out, size_t *n);
+
+    int (*key_add)(store_t *st, struct actkey *k);
+    int (*key_list)(store_t *st, struct actkey **out, size_t *n);
+    int (*key_revoke)(store_t *st, const char *token_or_name);
+    int (*enroll)(store_t *st, const struct enrollment *e, struct asset *asset,
+        const char **why);
+    int (*agent_get)(store_t *st, const char *uuid, struct agent *out);
+
+    int (*profile_add)(store_t *st, struct profile *p);
+    int (*profile_list)(store_t *st, struct profile **out, size_t *n);
+    int (*profile_get)(store_t *st, const char *name, struct profile *out);
+    int (*profile_assign)(store_t *st, int64_t asset_id, const char *profile_name);
+    int (*profile_for_asset)(store_t *st, int64_t asset_id, struct profile *out);
+
+    int (*apply)(store_t *st, struct store_op *ops, size_t n);
+    int (*jobs_sweep)(store_t *st, int64_t now_ms, int64_t expire_ms, size_t *requeued,
+        size_t *expired, int64_t *requeued_assets, size_t cap, size_t *n_assets);
+    int (*result_get)(store_t *st, int64_t job_id, char **json, size_t *len);
+    int (*inventory_get)(store_t *st, int64_t asset_id, char **json, size_t *len,
+        int64_t *job_id, int64_t *collected_ms);
+    int (*inventory_history)(store_t *st, int64_t asset_id, int64_t *at, size_t cap,
+        size_t *n);
+    /* NULL for backends serving one node */
+    int (*watch_jobs)(store_t *st, store_job_event_fn cb, void *ctx);
 };
 
 struct store {

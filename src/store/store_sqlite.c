@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,79 @@ static const char *const migrations[] = {
     "  detail          TEXT    NOT NULL);"
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value);"
     "INSERT INTO meta(key, value) VALUES ('auth_epoch', 0);",
+
+    /* v2: agents. Enrollment keys, agent identities, configuration profiles, the job's
+     * life (timestamps, lease, attempts) and the documents scans upload. */
+    "CREATE TABLE actkeys ("
+    "  id              INTEGER PRIMARY KEY,"
+    "  token           TEXT    NOT NULL UNIQUE,"
+    "  name            TEXT    NOT NULL DEFAULT '',"
+    "  modules         INTEGER NOT NULL DEFAULT 0,"
+    "  max_uses        INTEGER NOT NULL DEFAULT 0,"
+    "  uses            INTEGER NOT NULL DEFAULT 0,"
+    "  expires_ms      INTEGER NOT NULL DEFAULT 0,"
+    "  revoked         INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms      INTEGER NOT NULL);"
+    "CREATE TABLE profiles ("
+    "  id              INTEGER PRIMARY KEY,"
+    "  name            TEXT    NOT NULL UNIQUE,"
+    "  os_family       TEXT    NOT NULL DEFAULT '',"
+    "  is_default      INTEGER NOT NULL DEFAULT 0,"
+    "  cpu_limit       INTEGER NOT NULL,"
+    "  cpu_throttle    INTEGER NOT NULL,"
+    "  checkin_hold_s  INTEGER NOT NULL,"
+    "  lease_s         INTEGER NOT NULL,"
+    "  max_concurrent  INTEGER NOT NULL);"
+    /* one default per OS family */
+    "CREATE UNIQUE INDEX profiles_default ON profiles(os_family) WHERE is_default;"
+    /* the vendor's defaults: Windows agents throttle, the others do not */
+    "INSERT INTO profiles(name, os_family, is_default, cpu_limit, cpu_throttle,"
+    "  checkin_hold_s, lease_s, max_concurrent) VALUES"
+    "  ('linux-default',   'linux',   1, 100,   0, 60, 300, 1),"
+    "  ('windows-default', 'windows', 1, 100, 100, 60, 300, 1),"
+    "  ('macos-default',   'macos',   1, 100,   0, 60, 300, 1),"
+    "  ('unix-default',    'unix',    1, 100,   0, 60, 300, 1);"
+    "ALTER TABLE assets ADD COLUMN fqdn          TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE assets ADD COLUMN os_name       TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE assets ADD COLUMN os_version    TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE assets ADD COLUMN arch          TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE assets ADD COLUMN machine_id    TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE assets ADD COLUMN agent_version TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE assets ADD COLUMN last_address  TEXT NOT NULL DEFAULT '';"
+    /* NULL: the OS family's default profile */
+    "ALTER TABLE assets ADD COLUMN profile_id    INTEGER REFERENCES profiles(id);"
+    "ALTER TABLE assets ADD COLUMN key_id        INTEGER REFERENCES actkeys(id);"
+    "ALTER TABLE jobs ADD COLUMN dispatched_ms     INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN started_ms        INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN finished_ms       INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN lease_deadline_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN attempts          INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN cpu_applied       TEXT    NOT NULL DEFAULT '';"
+    "ALTER TABLE jobs ADD COLUMN reason            TEXT    NOT NULL DEFAULT '';"
+    /* the sweep looks for expired leases; a check-in for its asset's QUEUED jobs */
+    "CREATE INDEX jobs_lease ON jobs(state, lease_deadline_ms);"
+    "CREATE INDEX jobs_claim ON jobs(asset_id, state, id);"
+    "CREATE TABLE agents ("
+    "  uuid            TEXT    PRIMARY KEY,"
+    "  asset_id        INTEGER NOT NULL UNIQUE REFERENCES assets(id),"
+    "  secret_hash     TEXT    NOT NULL,"
+    "  enrolled_ms     INTEGER NOT NULL);"
+    "CREATE TABLE job_results ("
+    "  job_id          INTEGER PRIMARY KEY REFERENCES jobs(id),"
+    "  asset_id        INTEGER NOT NULL,"
+    "  scan_type       INTEGER NOT NULL,"
+    "  document        TEXT    NOT NULL,"
+    "  created_ms      INTEGER NOT NULL);"
+    "CREATE TABLE inventory ("
+    "  asset_id        INTEGER PRIMARY KEY REFERENCES assets(id),"
+    "  job_id          INTEGER NOT NULL,"
+    "  collected_ms    INTEGER NOT NULL,"
+    "  document        TEXT    NOT NULL);"
+    "CREATE TABLE inventory_history ("
+    "  asset_id        INTEGER NOT NULL,"
+    "  job_id          INTEGER NOT NULL,"
+    "  at_ms           INTEGER NOT NULL);"
+    "CREATE INDEX inventory_history_asset ON inventory_history(asset_id, at_ms);",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -76,18 +150,35 @@ static const char *const pragmas[] = {
 #define USER_COLS  "id, name, pwhash, role, created_ms, failed_count, failed_since_ms, " \
                    "locked_until_ms"
 #define ASSET_COLS "id, agent_uuid, hostname, os_family, modules, created_ms, updated_ms, " \
-                   "last_checkin_ms"
+                   "last_checkin_ms, fqdn, os_name, os_version, arch, machine_id, " \
+                   "agent_version, last_address, profile_id, key_id"
 #define JOB_COLS   "id, asset_id, scan_type, override_cpu, state, requested_by, " \
-                   "requested_from, created_ms, updated_ms"
+                   "requested_from, created_ms, updated_ms, dispatched_ms, started_ms, " \
+                   "finished_ms, lease_deadline_ms, attempts, cpu_applied, reason"
 #define AUDIT_COLS "id, at_ms, user, remote, action, target, result, detail"
+#define KEY_COLS   "id, token, name, modules, max_uses, uses, expires_ms, revoked, created_ms"
+#define AGENT_COLS "uuid, asset_id, secret_hash, enrolled_ms"
+#define PROFILE_COLS "id, name, os_family, is_default, cpu_limit, cpu_throttle, " \
+                   "checkin_hold_s, lease_s, max_concurrent"
+
+#define FIRST_ENROLLED_ID 100001     /* ids below are left to assets added by hand */
+#define RESULT_DOC_MAX    (16u << 20) /* largest uploaded scan document, bytes */
+#define EXPIRED_REASON    "not picked up in time"
 
 enum stmt_id {
     S_BEGIN, S_COMMIT, S_ROLLBACK,
     S_EPOCH_GET, S_EPOCH_BUMP,
     S_USER_ADD, S_USER_GET, S_USER_LIST, S_USER_SET_PW, S_USER_SET_ROLE, S_USER_DEL,
     S_USER_LOCK_SET, S_USER_LOGIN_OK,
-    S_ASSET_ADD, S_ASSET_GET, S_ASSET_LIST, S_ASSET_MODULES,
+    S_ASSET_ADD, S_ASSET_GET, S_ASSET_LIST, S_ASSET_MODULES, S_ASSET_MAX_ID, S_ASSET_FREE_ID,
+    S_ASSET_CHECKIN, S_ASSET_SET_PROFILE,
     S_JOB_FIND, S_JOB_INSERT, S_JOB_GET, S_JOB_LIST_ALL, S_JOB_LIST_ASSET,
+    S_JOB_QUEUED, S_JOB_DISPATCH, S_JOB_START, S_JOB_RENEW, S_JOB_FINISH,
+    S_SWEEP_ASSETS, S_SWEEP_REQUEUE, S_SWEEP_EXPIRE,
+    S_RESULT_ADD, S_RESULT_GET, S_INVENTORY_SET, S_INVENTORY_GET, S_HISTORY_ADD, S_HISTORY_LIST,
+    S_KEY_ADD, S_KEY_LIST, S_KEY_GET, S_KEY_USE, S_KEY_REVOKE,
+    S_AGENT_ADD, S_AGENT_GET,
+    S_PROFILE_ADD, S_PROFILE_LIST, S_PROFILE_GET, S_PROFILE_FOR_ASSET,
     S_AUDIT_ADD, S_AUDIT_LIST,
     STMT_COUNT
 };
@@ -109,10 +200,21 @@ static const char *const stmt_sql[STMT_COUNT] = {
                         " locked_until_ms = ?4 WHERE name = ?1",
     [S_USER_LOGIN_OK] = "UPDATE users SET failed_count = 0, failed_since_ms = 0,"
                         " locked_until_ms = 0 WHERE name = ?1",
-    [S_ASSET_ADD]     = "INSERT INTO assets(" ASSET_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_ASSET_ADD]     = "INSERT INTO assets(" ASSET_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                        " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     [S_ASSET_GET]     = "SELECT " ASSET_COLS " FROM assets WHERE id = ?1",
     [S_ASSET_LIST]    = "SELECT " ASSET_COLS " FROM assets ORDER BY id",
     [S_ASSET_MODULES] = "SELECT modules FROM assets WHERE id = ?1",
+    [S_ASSET_MAX_ID]  = "SELECT max(id) FROM assets",
+    /* only when the largest id is INT64_MAX: the lowest free id from the first one */
+    [S_ASSET_FREE_ID] = "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM assets WHERE id = ?1) THEN ?1"
+                        " ELSE (SELECT min(a.id) + 1 FROM assets a WHERE a.id >= ?1"
+                        " AND a.id < 9223372036854775807"
+                        " AND NOT EXISTS (SELECT 1 FROM assets b WHERE b.id = a.id + 1)) END",
+    [S_ASSET_CHECKIN] = "UPDATE assets SET last_checkin_ms = ?2,"
+                        " agent_version = coalesce(?3, agent_version),"
+                        " last_address = coalesce(?4, last_address) WHERE id = ?1",
+    [S_ASSET_SET_PROFILE] = "UPDATE assets SET profile_id = ?2, updated_ms = ?3 WHERE id = ?1",
     [S_JOB_FIND]      = "SELECT id FROM jobs WHERE asset_id = ?1 AND scan_type = ?2"
                         " AND override_cpu = ?3 AND state IN (0, 1, 2)",
     [S_JOB_INSERT]    = "INSERT INTO jobs(asset_id, scan_type, override_cpu, state, requested_by,"
@@ -121,6 +223,58 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_JOB_GET]       = "SELECT " JOB_COLS " FROM jobs WHERE id = ?1",
     [S_JOB_LIST_ALL]  = "SELECT " JOB_COLS " FROM jobs ORDER BY id DESC",
     [S_JOB_LIST_ASSET]= "SELECT " JOB_COLS " FROM jobs WHERE asset_id = ?1 ORDER BY id DESC",
+    [S_JOB_QUEUED]    = "SELECT id, scan_type FROM jobs WHERE asset_id = ?1 AND state = 0 ORDER BY id",
+    [S_JOB_DISPATCH]  = "UPDATE jobs SET state = 1, dispatched_ms = ?2, updated_ms = ?2,"
+                        " lease_deadline_ms = ?3, attempts = attempts + 1"
+                        " WHERE id = ?1 AND state = 0",
+    /* SET expressions see the old row: a second START keeps the first start time */
+    [S_JOB_START]     = "UPDATE jobs SET state = 2,"
+                        " started_ms = CASE WHEN state = 2 THEN started_ms ELSE ?2 END,"
+                        " updated_ms = CASE WHEN state = 2 THEN updated_ms ELSE ?2 END,"
+                        " lease_deadline_ms = ?3, cpu_applied = ?4 WHERE id = ?1",
+    [S_JOB_RENEW]     = "UPDATE jobs SET lease_deadline_ms = ?2 WHERE id = ?1",
+    [S_JOB_FINISH]    = "UPDATE jobs SET state = ?2, finished_ms = ?3, updated_ms = ?3,"
+                        " lease_deadline_ms = 0, reason = ?4 WHERE id = ?1",
+    [S_SWEEP_ASSETS]  = "SELECT DISTINCT asset_id FROM jobs WHERE state IN (1, 2)"
+                        " AND lease_deadline_ms <= ?1",
+    [S_SWEEP_REQUEUE] = "UPDATE jobs SET state = 0, lease_deadline_ms = 0, updated_ms = ?1"
+                        " WHERE state IN (1, 2) AND lease_deadline_ms <= ?1",
+    [S_SWEEP_EXPIRE]  = "UPDATE jobs SET state = 5, finished_ms = ?1, updated_ms = ?1,"
+                        " reason = '" EXPIRED_REASON "' WHERE state = 0 AND created_ms < ?2",
+    [S_RESULT_ADD]    = "INSERT INTO job_results(job_id, asset_id, scan_type, document, created_ms)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(job_id) DO NOTHING",
+    [S_RESULT_GET]    = "SELECT document FROM job_results WHERE job_id = ?1",
+    [S_INVENTORY_SET] = "INSERT INTO inventory(asset_id, job_id, collected_ms, document)"
+                        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(asset_id) DO UPDATE SET"
+                        " job_id = excluded.job_id, collected_ms = excluded.collected_ms,"
+                        " document = excluded.document",
+    [S_INVENTORY_GET] = "SELECT document, job_id, collected_ms FROM inventory WHERE asset_id = ?1",
+    [S_HISTORY_ADD]   = "INSERT INTO inventory_history(asset_id, job_id, at_ms) VALUES (?1, ?2, ?3)",
+    [S_HISTORY_LIST]  = "SELECT at_ms FROM inventory_history WHERE asset_id = ?1"
+                        " ORDER BY at_ms DESC, rowid DESC LIMIT ?2",
+    [S_KEY_ADD]       = "INSERT INTO actkeys(token, name, modules, max_uses, expires_ms, revoked,"
+                        " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_KEY_LIST]      = "SELECT " KEY_COLS " FROM actkeys ORDER BY id",
+    [S_KEY_GET]       = "SELECT " KEY_COLS " FROM actkeys WHERE token = ?1",
+    [S_KEY_USE]       = "UPDATE actkeys SET uses = uses + 1 WHERE id = ?1",
+    [S_KEY_REVOKE]    = "UPDATE actkeys SET revoked = 1 WHERE token = ?1 OR (name = ?1 AND name <> '')",
+    [S_AGENT_ADD]     = "INSERT INTO agents(" AGENT_COLS ") VALUES (?1, ?2, ?3, ?4)",
+    [S_AGENT_GET]     = "SELECT " AGENT_COLS " FROM agents WHERE uuid = ?1",
+    [S_PROFILE_ADD]   = "INSERT INTO profiles(name, os_family, is_default, cpu_limit, cpu_throttle,"
+                        " checkin_hold_s, lease_s, max_concurrent)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_PROFILE_LIST]  = "SELECT " PROFILE_COLS " FROM profiles ORDER BY id",
+    [S_PROFILE_GET]   = "SELECT " PROFILE_COLS " FROM profiles WHERE name = ?1",
+    /* its own profile, else its OS family's default, else the linux default */
+    [S_PROFILE_FOR_ASSET] =
+        "SELECT " PROFILE_COLS " FROM ("
+        " SELECT p.*, 0 AS rank FROM assets a JOIN profiles p ON p.id = a.profile_id"
+        "  WHERE a.id = ?1"
+        " UNION ALL SELECT p.*, 1 FROM assets a JOIN profiles p"
+        "  ON p.is_default AND p.os_family = a.os_family WHERE a.id = ?1"
+        " UNION ALL SELECT p.*, 2 FROM assets a JOIN profiles p"
+        "  ON p.is_default AND p.os_family = 'linux' WHERE a.id = ?1)"
+        " ORDER BY rank LIMIT 1",
     [S_AUDIT_ADD]     = "INSERT INTO audit(at_ms, user, remote, action, target, result, detail)"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_AUDIT_LIST]    = "SELECT " AUDIT_COLS " FROM audit ORDER BY id DESC LIMIT ?1",
@@ -343,6 +497,37 @@ bind_text(sqlite3_stmt *q, int i, const char *s)
     return sqlite3_bind_text(q, i, s != NULL ? s : "", -1, SQLITE_STATIC);
 }
 
+/* bind_id_or_null binds a reference to another row; 0 means none (SQL NULL). */
+static int
+bind_id_or_null(sqlite3_stmt *q, int i, int64_t id)
+{
+    return id != 0 ? sqlite3_bind_int64(q, i, id) : sqlite3_bind_null(q, i);
+}
+
+/* text_fit returns how many bytes of s fit a field of max bytes with its NUL, cut
+ * before a UTF-8 continuation byte so the kept prefix stays valid text. */
+static int
+text_fit(const char *s, size_t max)
+{
+    size_t len = strnlen(s, max);
+
+    if (len < max)
+        return (int)len;
+    len = max - 1;
+    while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+        len--;
+    return (int)len;
+}
+
+/* bind_text_fit binds s cut to a field of max bytes (see text_fit); NULL binds ''. */
+static int
+bind_text_fit(sqlite3_stmt *q, int i, const char *s, size_t max)
+{
+    if (s == NULL)
+        s = "";
+    return sqlite3_bind_text(q, i, s, text_fit(s, max), SQLITE_STATIC);
+}
+
 static void
 col_text(sqlite3_stmt *q, int i, char *dst, size_t n)
 {
@@ -384,6 +569,15 @@ asset_read(sqlite3_stmt *q, void *record)
     a->created_ms = sqlite3_column_int64(q, 5);
     a->updated_ms = sqlite3_column_int64(q, 6);
     a->last_checkin_ms = sqlite3_column_int64(q, 7);
+    col_text(q, 8, a->fqdn, sizeof(a->fqdn));
+    col_text(q, 9, a->os_name, sizeof(a->os_name));
+    col_text(q, 10, a->os_version, sizeof(a->os_version));
+    col_text(q, 11, a->arch, sizeof(a->arch));
+    col_text(q, 12, a->machine_id, sizeof(a->machine_id));
+    col_text(q, 13, a->agent_version, sizeof(a->agent_version));
+    col_text(q, 14, a->last_address, sizeof(a->last_address));
+    a->profile_id = sqlite3_column_int64(q, 15);     /* NULL reads as 0 */
+    a->key_id = sqlite3_column_int64(q, 16);
 }
 
 static void
@@ -400,6 +594,56 @@ job_read(sqlite3_stmt *q, void *record)
     col_text(q, 6, j->requested_from, sizeof(j->requested_from));
     j->created_ms = sqlite3_column_int64(q, 7);
     j->updated_ms = sqlite3_column_int64(q, 8);
+    j->dispatched_ms = sqlite3_column_int64(q, 9);
+    j->started_ms = sqlite3_column_int64(q, 10);
+    j->finished_ms = sqlite3_column_int64(q, 11);
+    j->lease_deadline_ms = sqlite3_column_int64(q, 12);
+    j->attempts = sqlite3_column_int(q, 13);
+    col_text(q, 14, j->cpu_applied, sizeof(j->cpu_applied));
+    col_text(q, 15, j->reason, sizeof(j->reason));
+}
+
+static void
+key_read(sqlite3_stmt *q, void *record)
+{
+    struct actkey *k = record;
+
+    k->id = sqlite3_column_int64(q, 0);
+    col_text(q, 1, k->token, sizeof(k->token));
+    col_text(q, 2, k->name, sizeof(k->name));
+    k->modules = (unsigned)sqlite3_column_int64(q, 3);
+    k->max_uses = sqlite3_column_int(q, 4);
+    k->uses = sqlite3_column_int(q, 5);
+    k->expires_ms = sqlite3_column_int64(q, 6);
+    k->revoked = sqlite3_column_int(q, 7) != 0;
+    k->created_ms = sqlite3_column_int64(q, 8);
+}
+
+static void
+agent_read(sqlite3_stmt *q, void *record)
+{
+    struct agent *a = record;
+
+    col_text(q, 0, a->uuid, sizeof(a->uuid));
+    a->asset_id = sqlite3_column_int64(q, 1);
+    col_text(q, 2, a->secret_hash, sizeof(a->secret_hash));
+    a->enrolled_ms = sqlite3_column_int64(q, 3);
+}
+
+static void
+profile_read(sqlite3_stmt *q, void *record)
+{
+    struct profile *p = record;
+
+    p->id = sqlite3_column_int64(q, 0);
+    col_text(q, 1, p->name, sizeof(p->name));
+    col_text(q, 2, p->os_family, sizeof(p->os_family));
+    p->is_default = sqlite3_column_int(q, 3) != 0;
+    p->cpu_limit = sqlite3_column_int(q, 4);
+    p->cpu_throttle = sqlite3_column_int(q, 5);
+    p->checkin_hold_s = sqlite3_column_int(q, 6);
+    p->lease_s = sqlite3_column_int(q, 7);
+    p->max_concurrent = sqlite3_column_int(q, 8);
 }
 
 static void
@@ -790,8 +1034,291 @@ launch_one(const struct launch_stmts *ls, struct launch *it)
     return launch_audit(ls, it, scan, NULL);
 }
 
+/* --- the job's life: store_apply ---------------------------------------------------- */
+
+/* job_of_asset reads a job for the agent of asset_id: a job of another asset is
+ * ODS_E_NOTFOUND, exactly like a missing one. */
 static int
-sqlite_launch_batch(store_t *st, struct launch *items, size_t n)
+job_of_asset(struct conn *c, int64_t asset_id, int64_t job_id, struct job *j)
+{
+    sqlite3_stmt *q = stmt(c, S_JOB_GET);
+    int rc;
+
+    if (q == NULL || sqlite3_bind_int64(q, 1, job_id) != SQLITE_OK)
+        return ODS_E_STORE;
+    if ((rc = read_one(q, job_read, j, sizeof(*j))) != ODS_E_OK)
+        return rc;
+    return j->asset_id == asset_id ? ODS_E_OK : ODS_E_NOTFOUND;
+}
+
+/* op_checkin records a check-in; a NULL agent_version or remote keeps the old value. */
+static int
+op_checkin(struct conn *c, struct store_op *op)
+{
+    const struct checkin *ci = &op->u.checkin;
+    sqlite3_stmt *q = stmt(c, S_ASSET_CHECKIN);
+    int rc = SQLITE_OK;
+
+    if (q == NULL)
+        return ODS_E_STORE;
+    rc = sqlite3_bind_int64(q, 1, ci->asset_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(q, 2, ci->now_ms);
+    if (rc == SQLITE_OK)
+        rc = ci->agent_version != NULL ?
+            bind_text_fit(q, 3, ci->agent_version, sizeof(((struct asset *)0)->agent_version)) :
+            sqlite3_bind_null(q, 3);
+    if (rc == SQLITE_OK)
+        rc = ci->remote != NULL ? bind_text_fit(q, 4, ci->remote, STORE_ADDR_MAX) :
+            sqlite3_bind_null(q, 4);
+    if (rc != SQLITE_OK || run(q) != SQLITE_DONE)
+        return ODS_E_STORE;
+    op->result = sqlite3_changes(c->db) == 0 ? ODS_E_NOTFOUND : ODS_E_OK;
+    return ODS_E_OK;
+}
+
+/* claim_pick chooses the QUEUED jobs to hand out: oldest first, up to max_jobs, no
+ * type in busy_types and never two of one type. Ids go to ids[], count to *n. */
+static int
+claim_pick(struct conn *c, const struct claim *cl, int64_t *ids, size_t *n)
+{
+    sqlite3_stmt *q = stmt(c, S_JOB_QUEUED);
+    unsigned taken = cl->busy_types;
+    size_t max = cl->max_jobs < STORE_CLAIM_MAX ? cl->max_jobs : STORE_CLAIM_MAX;
+    int rc = SQLITE_DONE;
+
+    *n = 0;
+    if (q == NULL || sqlite3_bind_int64(q, 1, cl->asset_id) != SQLITE_OK)
+        return ODS_E_STORE;
+    while (*n < max && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int type = sqlite3_column_int(q, 1);
+        if (type < 0 || type >= SCAN_TYPE_COUNT || (taken & (1u << type)))
+            continue;
+        taken |= 1u << type;
+        ids[(*n)++] = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_reset(q);
+    return *n == max || rc == SQLITE_DONE ? ODS_E_OK : ODS_E_STORE;
+}
+
+static int
+op_claim(struct conn *c, struct store_op *op)
+{
+    struct claim *cl = &op->u.claim;
+    sqlite3_stmt *dispatch = stmt(c, S_JOB_DISPATCH), *get = stmt(c, S_JOB_GET);
+    int64_t ids[STORE_CLAIM_MAX];
+    unsigned mods = 0;
+    size_t n = 0;
+    int rc;
+
+    cl->n = 0;
+    if (dispatch == NULL || get == NULL)
+        return ODS_E_STORE;
+    rc = asset_modules(stmt(c, S_ASSET_MODULES), cl->asset_id, &mods);
+    if (rc == ODS_E_NOTFOUND) {
+        op->result = ODS_E_NOTFOUND;
+        return ODS_E_OK;
+    }
+    if (rc != ODS_E_OK || (rc = claim_pick(c, cl, ids, &n)) != ODS_E_OK)
+        return ODS_E_STORE;
+    for (size_t i = 0; i < n; i++) {
+        if (sqlite3_bind_int64(dispatch, 1, ids[i]) != SQLITE_OK ||
+            sqlite3_bind_int64(dispatch, 2, cl->now_ms) != SQLITE_OK ||
+            sqlite3_bind_int64(dispatch, 3, cl->now_ms + cl->lease_ms) != SQLITE_OK ||
+            run(dispatch) != SQLITE_DONE ||
+            sqlite3_bind_int64(get, 1, ids[i]) != SQLITE_OK ||
+            read_one(get, job_read, &cl->jobs[i], sizeof(cl->jobs[i])) != ODS_E_OK)
+            return ODS_E_STORE;
+    }
+    cl->n = n;
+    op->result = ODS_E_OK;
+    return ODS_E_OK;
+}
+
+/* op_start: DISPATCHED, or RUNNING again, -> RUNNING with a renewed lease. */
+static int
+op_start(struct conn *c, struct store_op *op)
+{
+    struct job_update *u = &op->u.update;
+    sqlite3_stmt *q = stmt(c, S_JOB_START);
+    struct job j;
+    int rc = job_of_asset(c, u->asset_id, u->job_id, &j);
+
+    if (rc == ODS_E_STORE || q == NULL)
+        return ODS_E_STORE;
+    op->result = rc;
+    if (rc != ODS_E_OK)
+        return ODS_E_OK;
+    u->scan_type = j.scan_type;
+    if (j.state != JOB_DISPATCHED && j.state != JOB_RUNNING) {
+        op->result = ODS_E_BUSY;
+        return ODS_E_OK;
+    }
+    if (sqlite3_bind_int64(q, 1, u->job_id) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 2, u->now_ms) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 3, u->now_ms + u->lease_ms) != SQLITE_OK ||
+        bind_text_fit(q, 4, u->cpu_applied, sizeof(j.cpu_applied)) != SQLITE_OK ||
+        run(q) != SQLITE_DONE)
+        return ODS_E_STORE;
+    return ODS_E_OK;
+}
+
+/* op_heartbeat renews the lease of a DISPATCHED or RUNNING job. */
+static int
+op_heartbeat(struct conn *c, struct store_op *op)
+{
+    struct job_update *u = &op->u.update;
+    sqlite3_stmt *q = stmt(c, S_JOB_RENEW);
+    struct job j;
+    int rc = job_of_asset(c, u->asset_id, u->job_id, &j);
+
+    if (rc == ODS_E_STORE || q == NULL)
+        return ODS_E_STORE;
+    op->result = rc;
+    if (rc != ODS_E_OK)
+        return ODS_E_OK;
+    u->scan_type = j.scan_type;
+    if (j.state != JOB_DISPATCHED && j.state != JOB_RUNNING) {
+        op->result = ODS_E_BUSY;
+        return ODS_E_OK;
+    }
+    if (sqlite3_bind_int64(q, 1, u->job_id) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 2, u->now_ms + u->lease_ms) != SQLITE_OK ||
+        run(q) != SQLITE_DONE)
+        return ODS_E_STORE;
+    return ODS_E_OK;
+}
+
+/* finish_document stores a COMPLETED job's document; an Inventory_Scan's also becomes
+ * the asset's latest inventory and a line of its inventory history. */
+static int
+finish_document(struct conn *c, const struct job *j, const struct job_update *u)
+{
+    sqlite3_stmt *res = stmt(c, S_RESULT_ADD), *inv = stmt(c, S_INVENTORY_SET),
+        *hist = stmt(c, S_HISTORY_ADD);
+    int len = (int)u->result_len;
+
+    if (res == NULL || inv == NULL || hist == NULL)
+        return ODS_E_STORE;
+    if (sqlite3_bind_int64(res, 1, j->id) != SQLITE_OK ||
+        sqlite3_bind_int64(res, 2, j->asset_id) != SQLITE_OK ||
+        sqlite3_bind_int(res, 3, j->scan_type) != SQLITE_OK ||
+        sqlite3_bind_text(res, 4, u->result_json, len, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64(res, 5, u->now_ms) != SQLITE_OK ||
+        run(res) != SQLITE_DONE)
+        return ODS_E_STORE;
+    if (j->scan_type != SCAN_INVENTORY)
+        return ODS_E_OK;
+    if (sqlite3_bind_int64(inv, 1, j->asset_id) != SQLITE_OK ||
+        sqlite3_bind_int64(inv, 2, j->id) != SQLITE_OK ||
+        sqlite3_bind_int64(inv, 3, u->now_ms) != SQLITE_OK ||
+        sqlite3_bind_text(inv, 4, u->result_json, len, SQLITE_STATIC) != SQLITE_OK ||
+        run(inv) != SQLITE_DONE ||
+        sqlite3_bind_int64(hist, 1, j->asset_id) != SQLITE_OK ||
+        sqlite3_bind_int64(hist, 2, j->id) != SQLITE_OK ||
+        sqlite3_bind_int64(hist, 3, u->now_ms) != SQLITE_OK ||
+        run(hist) != SQLITE_DONE)
+        return ODS_E_STORE;
+    return ODS_E_OK;
+}
+
+/* op_finish: QUEUED/DISPATCHED/RUNNING -> COMPLETED or FAILED. A job already finished
+ * is a duplicate upload and changes nothing. A final_state other than COMPLETED or
+ * FAILED is ODS_E_INVAL, a document above RESULT_DOC_MAX ODS_E_TOOBIG. */
+static int
+op_finish(struct conn *c, struct store_op *op)
+{
+    struct job_update *u = &op->u.update;
+    sqlite3_stmt *q = stmt(c, S_JOB_FINISH);
+    bool completed = u->final_state == JOB_COMPLETED;
+    struct job j;
+    int rc;
+
+    u->duplicate = false;
+    if (q == NULL)
+        return ODS_E_STORE;
+    if ((rc = job_of_asset(c, u->asset_id, u->job_id, &j)) == ODS_E_STORE)
+        return ODS_E_STORE;
+    op->result = rc;
+    if (rc != ODS_E_OK)
+        return ODS_E_OK;
+    u->scan_type = j.scan_type;
+    if (j.state == JOB_COMPLETED || j.state == JOB_FAILED) {
+        u->duplicate = true;
+        return ODS_E_OK;
+    }
+    if (j.state == JOB_EXPIRED) {
+        op->result = ODS_E_BUSY;
+        return ODS_E_OK;
+    }
+    if (!completed && u->final_state != JOB_FAILED) {
+        op->result = ODS_E_INVAL;
+        return ODS_E_OK;
+    }
+    if (completed && u->result_json != NULL && u->result_len > RESULT_DOC_MAX) {
+        op->result = ODS_E_TOOBIG;
+        return ODS_E_OK;
+    }
+    if (sqlite3_bind_int64(q, 1, u->job_id) != SQLITE_OK ||
+        sqlite3_bind_int(q, 2, u->final_state) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 3, u->now_ms) != SQLITE_OK ||
+        bind_text_fit(q, 4, completed ? "" : u->reason, STORE_TEXT_MAX) != SQLITE_OK ||
+        run(q) != SQLITE_DONE)
+        return ODS_E_STORE;
+    if (completed && u->result_json != NULL)
+        return finish_document(c, &j, u);
+    return ODS_E_OK;
+}
+
+/* apply_one runs one operation inside the batch's transaction. Its outcome goes to
+ * op->result; the return value is not 0 only when the batch must roll back. */
+static int
+apply_one(struct conn *c, const struct launch_stmts *ls, struct store_op *op)
+{
+    int rc;
+
+    op->result = ODS_E_OK;
+    switch (op->kind) {
+    case STORE_OP_LAUNCH:
+        rc = launch_one(ls, &op->u.launch);
+        op->result = op->u.launch.result;
+        return rc;
+    case STORE_OP_CHECKIN:
+        return op_checkin(c, op);
+    case STORE_OP_CLAIM:
+        return op_claim(c, op);
+    case STORE_OP_JOB_START:
+        return op_start(c, op);
+    case STORE_OP_JOB_HEARTBEAT:
+        return op_heartbeat(c, op);
+    case STORE_OP_JOB_FINISH:
+        return op_finish(c, op);
+    }
+    op->result = ODS_E_INVAL;
+    return ODS_E_OK;
+}
+
+/* batch_step runs item i of a batch: a launch or an operation. */
+typedef int (*batch_step)(struct conn *c, const struct launch_stmts *ls, void *items, size_t i);
+
+static int
+launch_step(struct conn *c, const struct launch_stmts *ls, void *items, size_t i)
+{
+    (void)c;
+    return launch_one(ls, &((struct launch *)items)[i]);
+}
+
+static int
+op_step(struct conn *c, const struct launch_stmts *ls, void *items, size_t i)
+{
+    return apply_one(c, ls, &((struct store_op *)items)[i]);
+}
+
+/* batch_run runs n items in ONE transaction committed durably (synchronous=FULL)
+ * before it returns: the group commit behind store_launch_batch and store_apply.
+ * Returns 0, or ODS_E_STORE when the transaction rolled back. */
+static int
+batch_run(store_t *st, batch_step step, void *items, size_t n)
 {
     struct conn *c = conn_acquire(st);
     struct launch_stmts ls;
@@ -800,11 +1327,164 @@ sqlite_launch_batch(store_t *st, struct launch *items, size_t n)
     if ((rc = launch_stmts_get(c, &ls)) != ODS_E_OK || (rc = tx_begin(c)) != ODS_E_OK)
         goto out;
     for (size_t i = 0; i < n && rc == ODS_E_OK; i++)
-        rc = launch_one(&ls, &items[i]);
-    rc = tx_finish(c, rc) == ODS_E_OK ? ODS_E_OK : ODS_E_STORE;
+        rc = step(c, &ls, items, i);
+    rc = tx_finish(c, rc);
 out:
     conn_release(c);
     return rc == ODS_E_OK ? ODS_E_OK : ODS_E_STORE;
+}
+
+static int
+sqlite_launch_batch(store_t *st, struct launch *items, size_t n)
+{
+    return batch_run(st, launch_step, items, n);
+}
+
+static int
+sqlite_apply(store_t *st, struct store_op *ops, size_t n)
+{
+    return batch_run(st, op_step, ops, n);
+}
+
+/* --- the job's life: sweep and documents --------------------------------------------- */
+
+/* sweep_tx: expire first, so a job requeued now still gets a chance to be handed out. */
+static int
+sweep_tx(struct conn *c, int64_t now, int64_t expire_ms, size_t *requeued, size_t *expired,
+    int64_t *assets, size_t cap, size_t *n_assets)
+{
+    sqlite3_stmt *exp = stmt(c, S_SWEEP_EXPIRE), *list = stmt(c, S_SWEEP_ASSETS),
+        *requeue = stmt(c, S_SWEEP_REQUEUE);
+    int rc;
+
+    if (exp == NULL || list == NULL || requeue == NULL)
+        return ODS_E_STORE;
+    if (sqlite3_bind_int64(exp, 1, now) != SQLITE_OK ||
+        sqlite3_bind_int64(exp, 2, now - expire_ms) != SQLITE_OK || run(exp) != SQLITE_DONE)
+        return ODS_E_STORE;
+    *expired = (size_t)sqlite3_changes(c->db);
+    if (sqlite3_bind_int64(list, 1, now) != SQLITE_OK)
+        return ODS_E_STORE;
+    while ((rc = sqlite3_step(list)) == SQLITE_ROW && *n_assets < cap)
+        assets[(*n_assets)++] = sqlite3_column_int64(list, 0);
+    sqlite3_reset(list);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return ODS_E_STORE;
+    if (sqlite3_bind_int64(requeue, 1, now) != SQLITE_OK || run(requeue) != SQLITE_DONE)
+        return ODS_E_STORE;
+    *requeued = (size_t)sqlite3_changes(c->db);
+    return ODS_E_OK;
+}
+
+static int
+sqlite_jobs_sweep(store_t *st, int64_t now, int64_t expire_ms, size_t *requeued,
+    size_t *expired, int64_t *requeued_assets, size_t cap, size_t *n_assets)
+{
+    struct conn *c = conn_acquire(st);
+    size_t nreq = 0, nexp = 0, nassets = 0;
+    int rc;
+
+    if ((rc = tx_begin(c)) == ODS_E_OK) {
+        rc = sweep_tx(c, now, expire_ms, &nreq, &nexp, requeued_assets,
+            requeued_assets != NULL ? cap : 0, &nassets);
+        rc = tx_finish(c, rc);
+    }
+    conn_release(c);
+    if (rc != ODS_E_OK)
+        nreq = nexp = nassets = 0;
+    if (requeued != NULL)
+        *requeued = nreq;
+    if (expired != NULL)
+        *expired = nexp;
+    if (n_assets != NULL)
+        *n_assets = nassets;
+    return rc;
+}
+
+/* doc_copy copies the text of column i into a malloc'd NUL-terminated string. */
+static int
+doc_copy(sqlite3_stmt *q, int i, char **json, size_t *len)
+{
+    const unsigned char *t = sqlite3_column_text(q, i);
+    size_t n = (size_t)sqlite3_column_bytes(q, i);
+    char *copy;
+
+    if (t == NULL && sqlite3_errcode(sqlite3_db_handle(q)) == SQLITE_NOMEM)
+        return ODS_E_NOMEM;
+    if ((copy = malloc(n + 1)) == NULL)
+        return ODS_E_NOMEM;
+    if (n > 0)
+        memcpy(copy, t, n);
+    copy[n] = '\0';
+    *json = copy;
+    if (len != NULL)
+        *len = n;
+    return ODS_E_OK;
+}
+
+static int
+sqlite_result_get(store_t *st, int64_t job_id, char **json, size_t *len)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_RESULT_GET);
+    int rc = ODS_E_STORE;
+
+    *json = NULL;
+    if (q != NULL && sqlite3_bind_int64(q, 1, job_id) == SQLITE_OK) {
+        int src = sqlite3_step(q);
+        if (src == SQLITE_ROW)
+            rc = doc_copy(q, 0, json, len);
+        else if (src == SQLITE_DONE)
+            rc = ODS_E_NOTFOUND;
+        sqlite3_reset(q);
+    }
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_inventory_get(store_t *st, int64_t asset_id, char **json, size_t *len,
+    int64_t *job_id, int64_t *collected_ms)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_INVENTORY_GET);
+    int rc = ODS_E_STORE;
+
+    *json = NULL;
+    if (q != NULL && sqlite3_bind_int64(q, 1, asset_id) == SQLITE_OK) {
+        int src = sqlite3_step(q);
+        if (src == SQLITE_ROW && (rc = doc_copy(q, 0, json, len)) == ODS_E_OK) {
+            if (job_id != NULL)
+                *job_id = sqlite3_column_int64(q, 1);
+            if (collected_ms != NULL)
+                *collected_ms = sqlite3_column_int64(q, 2);
+        } else if (src == SQLITE_DONE) {
+            rc = ODS_E_NOTFOUND;
+        }
+        sqlite3_reset(q);
+    }
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_inventory_history(store_t *st, int64_t asset_id, int64_t *at, size_t cap, size_t *n)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_HISTORY_LIST);
+    int rc = ODS_E_STORE, src;
+
+    *n = 0;
+    if (q == NULL || sqlite3_bind_int64(q, 1, asset_id) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 2, cap > INT64_MAX ? INT64_MAX : (int64_t)cap) != SQLITE_OK)
+        goto out;
+    while ((src = sqlite3_step(q)) == SQLITE_ROW && *n < cap)
+        at[(*n)++] = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    rc = src == SQLITE_ROW || src == SQLITE_DONE ? ODS_E_OK : ODS_E_STORE;
+out:
+    conn_release(c);
+    return rc;
 }
 
 /* --- jobs ------------------------------------------------------------------------- */
@@ -1069,14 +1749,39 @@ asset_bind(sqlite3_stmt *q, const struct asset *a, int64_t now)
         rc = sqlite3_bind_int64(q, 7, now);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(q, 8, a->last_checkin_ms);
+    const char *const texts[] = {
+        a->fqdn, a->os_name, a->os_version, a->arch, a->machine_id, a->agent_version,
+        a->last_address,
+    };
+    for (int i = 0; rc == SQLITE_OK && i < (int)(sizeof(texts) / sizeof(texts[0])); i++)
+        rc = bind_text(q, 9 + i, texts[i]);
+    if (rc == SQLITE_OK)
+        rc = bind_id_or_null(q, 16, a->profile_id);
+    if (rc == SQLITE_OK)
+        rc = bind_id_or_null(q, 17, a->key_id);
     return rc;
+}
+
+/* asset_fits tells whether every string of *a is NUL-terminated inside its field. */
+static bool
+asset_fits(const struct asset *a)
+{
+    return memchr(a->agent_uuid, '\0', sizeof(a->agent_uuid)) != NULL &&
+        memchr(a->hostname, '\0', sizeof(a->hostname)) != NULL &&
+        memchr(a->os_family, '\0', sizeof(a->os_family)) != NULL &&
+        memchr(a->fqdn, '\0', sizeof(a->fqdn)) != NULL &&
+        memchr(a->os_name, '\0', sizeof(a->os_name)) != NULL &&
+        memchr(a->os_version, '\0', sizeof(a->os_version)) != NULL &&
+        memchr(a->arch, '\0', sizeof(a->arch)) != NULL &&
+        memchr(a->machine_id, '\0', sizeof(a->machine_id)) != NULL &&
+        memchr(a->agent_version, '\0', sizeof(a->agent_version)) != NULL &&
+        memchr(a->last_address, '\0', sizeof(a->last_address)) != NULL;
 }
 
 static int
 sqlite_asset_add(store_t *st, const struct asset *a)
 {
-    if (a->id <= 0 || !fits(a->agent_uuid, sizeof(a->agent_uuid)) ||
-        !fits(a->hostname, sizeof(a->hostname)) || !fits(a->os_family, sizeof(a->os_family)))
+    if (a->id <= 0 || !asset_fits(a))
         return ODS_E_INVAL;
 
     struct conn *c = conn_acquire(st);
@@ -1114,6 +1819,340 @@ sqlite_asset_list(store_t *st, struct asset **out, size_t *n)
     *n = 0;
     if (q != NULL && (rc = read_all(q, asset_read, sizeof(**out), &rows, n)) == ODS_E_OK)
         *out = rows;
+    conn_release(c);
+    return rc;
+}
+
+/* --- activation keys and enrollment ------------------------------------------------ */
+
+static int
+sqlite_key_add(store_t *st, struct actkey *k)
+{
+    if (!fits(k->token, sizeof(k->token)) || k->token[0] == '\0' ||
+        !fits(k->name, sizeof(k->name)) || k->max_uses < 0 || k->expires_ms < 0)
+        return ODS_E_INVAL;
+
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_KEY_ADD);
+    int64_t now = now_ms();
+    int rc = ODS_E_STORE;
+
+    if (q != NULL && bind_text(q, 1, k->token) == SQLITE_OK &&
+        bind_text(q, 2, k->name) == SQLITE_OK &&
+        sqlite3_bind_int64(q, 3, k->modules) == SQLITE_OK &&
+        sqlite3_bind_int(q, 4, k->max_uses) == SQLITE_OK &&
+        sqlite3_bind_int64(q, 5, k->expires_ms) == SQLITE_OK &&
+        sqlite3_bind_int(q, 6, k->revoked) == SQLITE_OK &&
+        sqlite3_bind_int64(q, 7, now) == SQLITE_OK &&
+        (rc = insert_code(run(q))) == ODS_E_OK) {
+        k->id = sqlite3_last_insert_rowid(c->db);
+        k->uses = 0;
+        k->created_ms = now;
+    }
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_key_list(store_t *st, struct actkey **out, size_t *n)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_KEY_LIST);
+    void *rows = NULL;
+    int rc = ODS_E_STORE;
+
+    *out = NULL;
+    *n = 0;
+    if (q != NULL && (rc = read_all(q, key_read, sizeof(**out), &rows, n)) == ODS_E_OK)
+        *out = rows;
+    conn_release(c);
+    return rc;
+}
+
+/* sqlite_key_revoke revokes every key whose token, or non-empty name, matches. */
+static int
+sqlite_key_revoke(store_t *st, const char *token_or_name)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_KEY_REVOKE);
+    int rc = ODS_E_STORE;
+
+    if (q != NULL && bind_text(q, 1, token_or_name) == SQLITE_OK && run(q) == SQLITE_DONE)
+        rc = sqlite3_changes(c->db) == 0 ? ODS_E_NOTFOUND : ODS_E_OK;
+    conn_release(c);
+    return rc;
+}
+
+/* key_check tells whether a key may enroll one more agent at now. */
+static int
+key_check(const struct actkey *k, int64_t now, const char **why)
+{
+    const char *reason = NULL;
+
+    if (k->revoked)
+        reason = "activation key revoked";
+    else if (k->expires_ms != 0 && now >= k->expires_ms)
+        reason = "activation key expired";
+    else if (k->max_uses != 0 && k->uses >= k->max_uses)
+        reason = "activation key has no uses left";
+    if (reason == NULL)
+        return ODS_E_OK;
+    *why = reason;
+    return ODS_E_PERM;
+}
+
+/* enroll_asset_id picks the new asset's id: one above the largest, and never below
+ * FIRST_ENROLLED_ID; when the largest is INT64_MAX, the lowest free id from there. */
+static int
+enroll_asset_id(struct conn *c, int64_t *id)
+{
+    sqlite3_stmt *max = stmt(c, S_ASSET_MAX_ID), *fre = stmt(c, S_ASSET_FREE_ID);
+    int64_t top = 0;
+
+    if (max == NULL || fre == NULL || sqlite3_step(max) != SQLITE_ROW) {
+        if (max != NULL)
+            sqlite3_reset(max);
+        return ODS_E_STORE;
+    }
+    top = sqlite3_column_int64(max, 0);
+    sqlite3_reset(max);
+    if (top < INT64_MAX) {
+        *id = top + 1 > FIRST_ENROLLED_ID ? top + 1 : FIRST_ENROLLED_ID;
+        return ODS_E_OK;
+    }
+    if (sqlite3_bind_int64(fre, 1, FIRST_ENROLLED_ID) != SQLITE_OK ||
+        sqlite3_step(fre) != SQLITE_ROW || sqlite3_column_type(fre, 0) != SQLITE_INTEGER) {
+        sqlite3_reset(fre);
+        return ODS_E_STORE;
+    }
+    *id = sqlite3_column_int64(fre, 0);
+    sqlite3_reset(fre);
+    return ODS_E_OK;
+}
+
+/* enrollment_asset fills the asset an enrollment creates; ODS_E_INVAL when a string
+ * does not fit its field. */
+static int
+enrollment_asset(const struct enrollment *e, const struct actkey *k, struct asset *a)
+{
+    const struct {
+        char       *dst;
+        size_t      n;
+        const char *src;
+    } fields[] = {
+        { a->agent_uuid, sizeof(a->agent_uuid), e->uuid },
+        { a->hostname, sizeof(a->hostname), e->hostname },
+        { a->os_family, sizeof(a->os_family), e->os_family },
+        { a->fqdn, sizeof(a->fqdn), e->fqdn },
+        { a->os_name, sizeof(a->os_name), e->os_name },
+        { a->os_version, sizeof(a->os_version), e->os_version },
+        { a->arch, sizeof(a->arch), e->arch },
+        { a->machine_id, sizeof(a->machine_id), e->machine_id },
+        { a->agent_version, sizeof(a->agent_version), e->agent_version },
+        { a->last_address, sizeof(a->last_address), e->remote },
+    };
+
+    memset(a, 0, sizeof(*a));
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (str_copy(fields[i].dst, fields[i].n, fields[i].src != NULL ? fields[i].src : "") != 0)
+            return ODS_E_INVAL;
+    a->modules = k->modules;
+    a->key_id = k->id;
+    a->created_ms = a->updated_ms = e->now_ms;
+    return ODS_E_OK;
+}
+
+static int
+enroll_tx(struct conn *c, const struct enrollment *e, struct asset *a, const char **why)
+{
+    sqlite3_stmt *kget = stmt(c, S_KEY_GET), *kuse = stmt(c, S_KEY_USE),
+        *aadd = stmt(c, S_ASSET_ADD), *agadd = stmt(c, S_AGENT_ADD);
+    struct actkey k;
+    int rc;
+
+    if (kget == NULL || kuse == NULL || aadd == NULL || agadd == NULL ||
+        bind_text(kget, 1, e->key_token) != SQLITE_OK)
+        return ODS_E_STORE;
+    if ((rc = read_one(kget, key_read, &k, sizeof(k))) == ODS_E_NOTFOUND)
+        *why = "activation key unknown";
+    if (rc != ODS_E_OK || (rc = key_check(&k, e->now_ms, why)) != ODS_E_OK)
+        return rc;
+    if ((rc = enrollment_asset(e, &k, a)) != ODS_E_OK ||
+        (rc = enroll_asset_id(c, &a->id)) != ODS_E_OK)
+        return rc;
+    if (sqlite3_bind_int64(kuse, 1, k.id) != SQLITE_OK || run(kuse) != SQLITE_DONE ||
+        asset_bind(aadd, a, e->now_ms) != SQLITE_OK)
+        return ODS_E_STORE;
+    if ((rc = insert_code(run(aadd))) != ODS_E_OK)
+        return rc;
+    if (bind_text(agadd, 1, e->uuid) != SQLITE_OK ||
+        sqlite3_bind_int64(agadd, 2, a->id) != SQLITE_OK ||
+        bind_text(agadd, 3, e->secret_hash) != SQLITE_OK ||
+        sqlite3_bind_int64(agadd, 4, e->now_ms) != SQLITE_OK)
+        return ODS_E_STORE;
+    return insert_code(run(agadd));
+}
+
+static int
+sqlite_enroll(store_t *st, const struct enrollment *e, struct asset *asset, const char **why)
+{
+    const char *reason = NULL;
+    int rc;
+
+    if (e->key_token == NULL || e->uuid == NULL || e->uuid[0] == '\0' ||
+        e->hostname == NULL || e->hostname[0] == '\0' ||
+        !fits(e->secret_hash, sizeof(((struct agent *)0)->secret_hash)) ||
+        e->secret_hash[0] == '\0')
+        return ODS_E_INVAL;
+
+    struct conn *c = conn_acquire(st);
+
+    if ((rc = tx_begin(c)) == ODS_E_OK) {
+        rc = enroll_tx(c, e, asset, &reason);
+        rc = tx_finish(c, rc);
+    }
+    conn_release(c);
+    if (why != NULL)
+        *why = reason;
+    return rc;
+}
+
+static int
+sqlite_agent_get(store_t *st, const char *uuid, struct agent *out)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_AGENT_GET);
+    int rc = ODS_E_STORE;
+
+    if (q != NULL && bind_text(q, 1, uuid) == SQLITE_OK)
+        rc = read_one(q, agent_read, out, sizeof(*out));
+    conn_release(c);
+    return rc;
+}
+
+/* --- profiles ----------------------------------------------------------------------- */
+
+/* The range of every profile setting, checked before a profile is stored. */
+static const struct {
+    size_t offset;
+    int    min, max;
+} profile_ranges[] = {
+    { offsetof(struct profile, cpu_limit),      2, 100 },
+    { offsetof(struct profile, cpu_throttle),   0, 1000 },
+    { offsetof(struct profile, checkin_hold_s), 1, 600 },
+    { offsetof(struct profile, lease_s),        10, 86400 },
+    { offsetof(struct profile, max_concurrent), 1, SCAN_TYPE_COUNT },
+};
+
+static bool
+profile_valid(const struct profile *p)
+{
+    if (!fits(p->name, sizeof(p->name)) || p->name[0] == '\0' ||
+        !fits(p->os_family, sizeof(p->os_family)))
+        return false;
+    for (size_t i = 0; i < sizeof(profile_ranges) / sizeof(profile_ranges[0]); i++) {
+        int v;
+        memcpy(&v, (const char *)p + profile_ranges[i].offset, sizeof(v));
+        if (v < profile_ranges[i].min || v > profile_ranges[i].max)
+            return false;
+    }
+    return true;
+}
+
+static int
+sqlite_profile_add(store_t *st, struct profile *p)
+{
+    if (!profile_valid(p))
+        return ODS_E_INVAL;
+
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_PROFILE_ADD);
+    int rc = ODS_E_STORE;
+
+    if (q != NULL && bind_text(q, 1, p->name) == SQLITE_OK &&
+        bind_text(q, 2, p->os_family) == SQLITE_OK &&
+        sqlite3_bind_int(q, 3, p->is_default) == SQLITE_OK &&
+        sqlite3_bind_int(q, 4, p->cpu_limit) == SQLITE_OK &&
+        sqlite3_bind_int(q, 5, p->cpu_throttle) == SQLITE_OK &&
+        sqlite3_bind_int(q, 6, p->checkin_hold_s) == SQLITE_OK &&
+        sqlite3_bind_int(q, 7, p->lease_s) == SQLITE_OK &&
+        sqlite3_bind_int(q, 8, p->max_concurrent) == SQLITE_OK &&
+        (rc = insert_code(run(q))) == ODS_E_OK)
+        p->id = sqlite3_last_insert_rowid(c->db);
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_profile_list(store_t *st, struct profile **out, size_t *n)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_PROFILE_LIST);
+    void *rows = NULL;
+    int rc = ODS_E_STORE;
+
+    *out = NULL;
+    *n = 0;
+    if (q != NULL && (rc = read_all(q, profile_read, sizeof(**out), &rows, n)) == ODS_E_OK)
+        *out = rows;
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_profile_get(store_t *st, const char *name, struct profile *out)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_PROFILE_GET);
+    int rc = ODS_E_STORE;
+
+    if (q != NULL && bind_text(q, 1, name) == SQLITE_OK)
+        rc = read_one(q, profile_read, out, sizeof(*out));
+    conn_release(c);
+    return rc;
+}
+
+static int
+profile_assign_tx(struct conn *c, int64_t asset_id, const char *name)
+{
+    sqlite3_stmt *get = stmt(c, S_PROFILE_GET), *set = stmt(c, S_ASSET_SET_PROFILE);
+    struct profile p;
+    int rc;
+
+    if (get == NULL || set == NULL || bind_text(get, 1, name) != SQLITE_OK)
+        return ODS_E_STORE;
+    if ((rc = read_one(get, profile_read, &p, sizeof(p))) != ODS_E_OK)
+        return rc;
+    if (sqlite3_bind_int64(set, 1, asset_id) != SQLITE_OK ||
+        sqlite3_bind_int64(set, 2, p.id) != SQLITE_OK ||
+        sqlite3_bind_int64(set, 3, now_ms()) != SQLITE_OK || run(set) != SQLITE_DONE)
+        return ODS_E_STORE;
+    return sqlite3_changes(c->db) == 0 ? ODS_E_NOTFOUND : ODS_E_OK;
+}
+
+static int
+sqlite_profile_assign(store_t *st, int64_t asset_id, const char *profile_name)
+{
+    struct conn *c = conn_acquire(st);
+    int rc;
+
+    if ((rc = tx_begin(c)) == ODS_E_OK) {
+        rc = profile_assign_tx(c, asset_id, profile_name);
+        rc = tx_finish(c, rc);
+    }
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_profile_for_asset(store_t *st, int64_t asset_id, struct profile *out)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_PROFILE_FOR_ASSET);
+    int rc = ODS_E_STORE;
+
+    if (q != NULL && sqlite3_bind_int64(q, 1, asset_id) == SQLITE_OK)
+        rc = read_one(q, profile_read, out, sizeof(*out));
     conn_release(c);
     return rc;
 }
@@ -1171,4 +2210,19 @@ static const struct store_ops sqlite_ops = {
     .asset_list        = sqlite_asset_list,
     .audit_add         = sqlite_audit_add,
     .audit_list        = sqlite_audit_list,
+    .key_add           = sqlite_key_add,
+    .key_list          = sqlite_key_list,
+    .key_revoke        = sqlite_key_revoke,
+    .enroll            = sqlite_enroll,
+    .agent_get         = sqlite_agent_get,
+    .profile_add       = sqlite_profile_add,
+    .profile_list      = sqlite_profile_list,
+    .profile_get       = sqlite_profile_get,
+    .profile_assign    = sqlite_profile_assign,
+    .profile_for_asset = sqlite_profile_for_asset,
+    .apply             = sqlite_apply,
+    .jobs_sweep        = sqlite_jobs_sweep,
+    .result_get        = sqlite_result_get,
+    .inventory_get     = sqlite_inventory_get,
+    .inventory_history = sqlite_inventory_history,
 };
