@@ -72,7 +72,8 @@ for o in outs:
         sims.append(json.loads(open(o).read().strip().splitlines()[-1]))
     except (OSError, ValueError, IndexError):
         pass
-lat = sorted(int(l) for f in glob.glob(os.path.join(state, "lat.*")) for l in open(f) if l.strip())
+# lat.N: "sent_ms latency_us" per arrived job
+lat = sorted(int(l.split()[1]) for f in glob.glob(os.path.join(state, "lat.*")) for l in open(f) if l.strip())
 tot = lambda k: sum(s.get(k, 0) for s in sims)
 enrolled = tot("enrolled")
 # With several agentsim processes each read the server's RSS when it was ready; the
@@ -118,6 +119,8 @@ note "  per process (127.0.0.x). Its driver, in the same process and epoll loop,
 note "  (QPS endpoint, Basic auth, Inventory_Scan) to random idle agents at $RATE/s for ${DURATION}s;"
 note "  latency is from the launch's send to the job's arrival in the check-in answer, both on one"
 note "  CLOCK_MONOTONIC. Each job is then started and completed, and the agent checks in again."
+note "  Before driving, each of the driver's 16 launch connections sends one authenticated GET, so"
+note "  the first launches do not pay connect + argon2id on a cold credential cache (~100 ms)."
 note "  RSS per agent: (odscand VmRSS with N agents waiting - VmRSS with 0) / N, so it includes what"
 note "  enrollment added to SQLite's cache."
 for n in $COUNTS; do

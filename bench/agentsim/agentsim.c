@@ -6,8 +6,9 @@
  * CLOCK_MONOTONIC, so their difference is the launch-to-arrival latency. Each job is
  * then started, completed with a tiny result, and the agent checks in again.
  *
- * Output: one JSON object on stdout; with --latencies FILE every latency in
- * microseconds, one per line. Everything is bounded by --deadline. */
+ * Output: one JSON object on stdout; with --latencies FILE one line per arrived job:
+ * the launch's send time in ms since driving began, and its latency in microseconds
+ * (in arrival order), which shows when a stall happened, not only how long. Everything is bounded by --deadline. */
 #include "simconn.h"
 #include "util.h"
 
@@ -64,6 +65,7 @@ struct driver {
     struct simconn   conn;
     int              server;
     bool             busy;
+    bool             warming;       /* the warm-up request is in flight */
     struct agent    *target;
 };
 
@@ -102,7 +104,9 @@ struct sim {
     int64_t          last_first_checkin_ms;
     uint64_t         launches, launch_errors, launch_skipped, arrived, completed, failures;
     uint64_t         reconnects;
-    int64_t         *lat_us;
+    int64_t          drive_start_ns;
+    int64_t         *lat_us;           /* latency of each arrival, microseconds */
+    int64_t         *sent_ms;          /* its launch's send time since drive_start_ns */
     size_t           nlat, lat_cap;
 };
 
@@ -296,7 +300,7 @@ rss_kib(int pid)
 }
 
 static void
-record_latency(struct sim *s, int64_t us)
+record_latency(struct sim *s, int64_t sent_ns, int64_t now_ns)
 {
     if (s->nlat == s->lat_cap) {
         size_t cap = s->lat_cap ? s->lat_cap * 2 : 4096;
@@ -304,9 +308,14 @@ record_latency(struct sim *s, int64_t us)
         if (p == NULL)
             return;    /* a lost sample; counted in arrived anyway */
         s->lat_us = p;
+        int64_t *q = realloc(s->sent_ms, cap * sizeof(*q));
+        if (q == NULL)
+            return;
+        s->sent_ms = q;
         s->lat_cap = cap;
     }
-    s->lat_us[s->nlat++] = us;
+    s->sent_ms[s->nlat] = (sent_ns - s->drive_start_ns) / 1000000;
+    s->lat_us[s->nlat++] = (now_ns - sent_ns) / 1000;
 }
 
 /* --- agents ----------------------------------------------------------------------- */
@@ -445,7 +454,7 @@ agent_answered(struct sim *s, struct agent *a)
             return;
         }
         if (a->launched_ns != 0) {
-            record_latency(s, (mono_ns() - a->launched_ns) / 1000);
+            record_latency(s, a->launched_ns, mono_ns());
             a->launched_ns = 0;
             s->arrived++;
         }
@@ -548,6 +557,11 @@ driver_event(struct sim *s, struct driver *d, unsigned events)
 
     if (e == SIMCONN_AGAIN || !d->busy)
         return;
+    if (d->warming) {
+        d->warming = false;
+        d->busy = false;
+        return;
+    }
     if (e == SIMCONN_FAILED || d->conn.status != 200) {
         s->launch_errors++;
         if (e == SIMCONN_DONE)
@@ -557,6 +571,39 @@ driver_event(struct sim *s, struct driver *d, unsigned events)
     }
     d->busy = false;
     d->target = NULL;
+}
+
+/* warm_drivers opens every launch connection and sends one authenticated request
+ * that writes nothing, so the server's credential cache is warm and no connect or
+ * password hash (argon2id on a cold cache) lands in the measured launches.
+ * Returns once all answered or after timeout_ms. */
+static void poll_once(struct sim *s, int timeout_ms);
+
+static void
+warm_drivers(struct sim *s, int64_t timeout_ms)
+{
+    char hdr[CRED_MAX + 64];
+    int64_t end = mono_ms() + timeout_ms;
+
+    if (snprintf(hdr, sizeof(hdr), "Authorization: Basic %s\r\n", s->opt.launch_auth) >= (int)sizeof(hdr))
+        return;
+    for (unsigned i = 0; i < s->ndrivers; i++) {
+        struct driver *d = &s->drivers[i];
+        d->busy = d->warming = true;
+        if (simconn_request(&d->conn, s->epfd, d, "GET", "/api/v1/jobs/0",
+                s->opt.servers[d->server].host, hdr, NULL) != 0)
+            d->busy = d->warming = false;
+    }
+    for (;;) {
+        unsigned warming = 0;
+        for (unsigned i = 0; i < s->ndrivers; i++)
+            warming += s->drivers[i].warming;
+        if (warming == 0 || interrupted || mono_ms() >= end)
+            break;
+        poll_once(s, 20);
+    }
+    for (unsigned i = 0; i < s->ndrivers; i++)
+        s->drivers[i].busy = s->drivers[i].warming = false;
 }
 
 /* --- the loop --------------------------------------------------------------------- */
@@ -654,15 +701,15 @@ percentile_ms(const int64_t *v, size_t n, double p)
 static void
 report(struct sim *s, long rss_ready, double setup_s, const char *phase)
 {
-    qsort(s->lat_us, s->nlat, sizeof(*s->lat_us), cmp_i64);
     if (s->opt.latencies_path != NULL) {
         FILE *f = fopen(s->opt.latencies_path, "w");
         if (f != NULL) {
             for (size_t i = 0; i < s->nlat; i++)
-                fprintf(f, "%" PRId64 "\n", s->lat_us[i]);
+                fprintf(f, "%" PRId64 " %" PRId64 "\n", s->sent_ms[i], s->lat_us[i]);
             fclose(f);
         }
     }
+    qsort(s->lat_us, s->nlat, sizeof(*s->lat_us), cmp_i64);
     printf("{\"agents\":%u,\"enrolled\":%u,\"phase\":\"%s\",\"setup_s\":%.1f,\"rss_ready_kib\":%ld,"
         "\"launches\":%" PRIu64 ",\"launch_errors\":%" PRIu64 ",\"launch_skipped\":%" PRIu64 ","
         "\"arrived\":%" PRIu64 ",\"completed\":%" PRIu64 ",\"failures\":%" PRIu64 ",\"reconnects\":%" PRIu64 ","
@@ -686,6 +733,7 @@ sim_free(struct sim *s)
     free(s->agents);
     free(s->drivers);
     free(s->lat_us);
+    free(s->sent_ms);
     if (s->epfd >= 0)
         close(s->epfd);
 }
@@ -742,7 +790,9 @@ main(int argc, char **argv)
     /* Drive: launches at a fixed rate, then let the last jobs arrive. */
     if (!interrupted && mono_ms() < deadline && s.enrolled > 0) {
         phase = "drive";
+        warm_drivers(&s, 10000);
         int64_t t0 = mono_ns();
+        s.drive_start_ns = t0;
         int64_t period = (int64_t)(1e9 / s.opt.rate);
         int64_t end = t0 + (int64_t)s.opt.duration_s * 1000000000;
         int64_t next = t0;
