@@ -3,10 +3,12 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+BENCH_BUILD ?= build-bench
 GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all bootstrap build build-asan check check-fast demo bench clean checksrc
+.PHONY: all bootstrap build build-asan build-bench check check-fast demo clean checksrc \
+        bench bench-throughput bench-dispatch bench-agent bench-cpu
 
 all: build
 
@@ -40,5 +42,18 @@ check-fast: build
 demo: build
 	@scripts/demo $(BUILD)/bin
 
+# Benchmarks: an optimised build of its own (-O2, no sanitizers), then bench/run.
+# `make bench` runs them all and writes bench/RESULTS.md; bench-NAME runs one.
+build-bench: bootstrap
+	@test -f $(BENCH_BUILD)/CMakeCache.txt || cmake -S . -B $(BENCH_BUILD) $(GENERATOR) \
+	  -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG"
+	cmake --build $(BENCH_BUILD) -j $(JOBS)
+
+bench: build-bench
+	bench/run --bin $(BENCH_BUILD)/bin --out bench/RESULTS.md
+
+bench-throughput bench-dispatch bench-agent bench-cpu: build-bench
+	bench/run --bin $(BENCH_BUILD)/bin $(@:bench-%=%)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD)
