@@ -5,6 +5,8 @@
 
 #include "store.h"
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define AUTH_HEADER_MAX 1024     /* longest Authorization header accepted */
@@ -16,9 +18,17 @@ struct auth_config {
     int64_t  cache_ttl_ms;       /* 0 disables the cache */
 };
 
+#define PRINCIPAL_SCOPE_MAX 64   /* scope tags a user may have */
+
 struct principal {
-    char user[STORE_NAME_MAX];
-    int  role;                   /* enum role */
+    char    user[STORE_NAME_MAX];
+    int     role;                /* enum role */
+    /* The assets this user may see and act on: all (managers, and users without a
+     * scope), or those carrying one of scope_tags. Loaded with the credentials, so a
+     * scope change reaches the server like a role change (auth epoch). */
+    bool    scope_all;
+    size_t  scope_n;
+    int64_t scope_tags[PRINCIPAL_SCOPE_MAX];
 };
 
 typedef struct auth auth_t;

@@ -164,6 +164,30 @@ static const char *const migrations[] = {
     "  job_id          BIGINT  NOT NULL,"
     "  at_ms           BIGINT  NOT NULL);"
     "CREATE INDEX inventory_history_asset ON inventory_history(asset_id, at_ms);",
+
+    /* 3: tags, user scopes and limits (the QPS API around the launch) */
+    "CREATE TABLE tags ("
+    "  id              BIGSERIAL PRIMARY KEY,"
+    "  name            TEXT    NOT NULL UNIQUE,"
+    "  created_ms      BIGINT  NOT NULL);"
+    "CREATE TABLE asset_tags ("
+    "  asset_id        BIGINT  NOT NULL REFERENCES assets(id) ON DELETE CASCADE,"
+    "  tag_id          BIGINT  NOT NULL REFERENCES tags(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (asset_id, tag_id));"
+    "CREATE INDEX asset_tags_tag ON asset_tags(tag_id, asset_id);"
+    "CREATE TABLE user_scopes ("
+    "  user_id         BIGINT  NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  tag_id          BIGINT  NOT NULL REFERENCES tags(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (user_id, tag_id));"
+    "CREATE TABLE user_limits ("
+    "  user_id         BIGINT  PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+    "  calls           INTEGER NOT NULL DEFAULT 0,"
+    "  window_s        INTEGER NOT NULL DEFAULT 0,"
+    "  concurrency     INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE key_tags ("
+    "  key_id          BIGINT  NOT NULL REFERENCES actkeys(id) ON DELETE CASCADE,"
+    "  tag_id          BIGINT  NOT NULL REFERENCES tags(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (key_id, tag_id));",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
