@@ -26,6 +26,11 @@ psql_at() {
     "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$url" "$@"
 }
 
+# pg_dump_db URL: every row of a test database as text (data only).
+pg_dump_db() {
+    "$PG_BIN/pg_dump" --data-only --no-owner -d "$1"
+}
+
 # pg_new_db prints the URL of a new, empty database on the test cluster.
 pg_new_db() {
     local name

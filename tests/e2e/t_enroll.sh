@@ -150,21 +150,30 @@ expect_refused "unknown key" "00000000-0000-4000-8000-000000000000" unknown
 
 # --- only a hash of the secret is stored -----------------------------------------------
 CASE="secret hash"
-sqlite3 "$DB" 'PRAGMA wal_checkpoint(FULL);' >/dev/null 2>&1 || true
-rows=$(sqlite3 "$DB" "SELECT uuid || '|' || asset_id || '|' || secret_hash FROM agents WHERE uuid = '$UUID_A';") ||
+rows=$(db_query "$(server_db)" "SELECT uuid || '|' || asset_id || '|' || secret_hash FROM agents WHERE uuid = '$UUID_A';") ||
     fail "$CASE: cannot read the agents table"
 IFS='|' read -r row_uuid row_asset row_hash <<<"$rows"
 [ "$row_uuid" = "$UUID_A" ] && [ "$row_asset" = "$ID_A" ] || fail "$CASE: agents row '$rows'"
 [ -n "$row_hash" ] && [ "$row_hash" != "$SECRET_A" ] || fail "$CASE: secret_hash '$row_hash'"
-n=$(sqlite3 "$DB" "SELECT count(*) FROM agents WHERE uuid || secret_hash || asset_id LIKE '%' || '$SECRET_A' || '%';")
+n=$(db_query "$(server_db)" "SELECT count(*) FROM agents WHERE uuid || secret_hash || asset_id LIKE '%' || '$SECRET_A' || '%';")
 [ "$n" = 0 ] || fail "$CASE: the secret appears in $n agents rows"
-for f in "$DB" "$DB-wal" "$SRV_DIR/server.log"; do
+# The whole store must not hold the secret anywhere: an SQLite file (and its WAL) is
+# searched as bytes; a PostgreSQL database through a dump of every table.
+if [ -s "$SRV_DIR/db_url" ]; then
+    dump=$T/db.dump
+    pg_dump_db "$(cat "$SRV_DIR/db_url")" >"$dump" || fail "$CASE: cannot dump the database"
+    stores=("$dump")
+else
+    sqlite3 "$DB" 'PRAGMA wal_checkpoint(FULL);' >/dev/null 2>&1 || true
+    stores=("$DB" "$DB-wal")
+fi
+for f in "${stores[@]}" "$SRV_DIR/server.log"; do
     [ -f "$f" ] || continue
     n=$(grep -c -a -F -- "$SECRET_A" "$f" || true)
     [ "$n" = 0 ] || fail "$CASE: the agent secret appears $n times in $(basename "$f")"
 done
 # the same search finds what is there: the uuid is stored in the clear
-[ "$(grep -c -a -F -- "$UUID_A" "$DB" "$DB-wal" 2>/dev/null | awk -F: '{s += $NF} END {print s}')" -gt 0 ] ||
+[ "$(grep -c -a -F -- "$UUID_A" "${stores[@]}" 2>/dev/null | awk -F: '{s += $NF} END {print s}')" -gt 0 ] ||
     fail "$CASE: the search for the uuid found nothing: the search is broken"
 ok "the database and the server log hold the agent's uuid and a hash, never its secret"
 

@@ -74,7 +74,7 @@ req GET "/api/v1/assets/$ID/inventory"
 assert_status 200
 assert_json 'd["job_id"]' "$JOB2"
 assert_json 'len(d["scans"])' 2
-n=$(sqlite3 "$SRV_DIR/odscan.db" "SELECT count(*) FROM job_results WHERE job_id = $JOB2;") ||
+n=$(db_query "$(server_db)" "SELECT count(*) FROM job_results WHERE job_id = $JOB2;") ||
     fail "$CASE: cannot read job_results"
 [ "$n" = 1 ] || fail "$CASE: $n stored results for job $JOB2"
 ok "a result posted again answers duplicate=true; one stored result, one inventory entry"

@@ -66,7 +66,7 @@ req GET "/api/v1/assets/$ID/inventory"
 assert_status 200
 assert_json 'd["job_id"]' "$JOB"
 assert_json 'len(d["scans"])' 1
-n=$(sqlite3 "$DIR/odscan.db" "SELECT count(*) FROM job_results WHERE job_id = $JOB;") ||
+n=$(db_query "$(server_db)" "SELECT count(*) FROM job_results WHERE job_id = $JOB;") ||
     fail "$CASE: cannot read job_results"
 [ "$n" = 1 ] || fail "$CASE: $n stored results for job $JOB"
 [ "$(grep -c "job $JOB: result delivered" "$A.log")" = 1 ] ||
