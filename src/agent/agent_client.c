@@ -163,8 +163,14 @@ agent_client_new(const char *base_url, const char *ca_file, bool (*should_stop)(
     curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, c);
-    if (ca_file != NULL && curl_easy_setopt(c->curl, CURLOPT_CAINFO, ca_file) != CURLE_OK)
-        goto fail;
+    if (ca_file != NULL) {
+        /* Trust exactly this file: without clearing CAPATH, libcurl also loads the
+         * whole system store (/etc/ssl/certs), several MiB of heap kept for the
+         * agent's lifetime. */
+        if (curl_easy_setopt(c->curl, CURLOPT_CAINFO, ca_file) != CURLE_OK ||
+            curl_easy_setopt(c->curl, CURLOPT_CAPATH, NULL) != CURLE_OK)
+            goto fail;
+    }
     if ((rc = set_headers(c, NULL)) != ODS_E_OK)
         goto fail;
     *out = c;

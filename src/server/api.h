@@ -25,6 +25,10 @@ enum handler_result api_agent_job_start(struct request *r);
 enum handler_result api_agent_job_heartbeat(struct request *r);
 enum handler_result api_agent_job_result(struct request *r);
 enum handler_result api_agent_job_done(struct request *r);
+/* api_agent_checkin_take takes the check-in waiting for asset_id out of the hub and
+ * readies its claim for the committer to run in the batch being written (the one
+ * launching on that asset). NULL when no live check-in waits. Committer thread. */
+struct commit_item *api_agent_checkin_take(dispatch_t *hub, int64_t asset_id);
 /* api_agent_checkin_wake is the dispatch hub's wake-up of a waiting check-in. */
 void api_agent_checkin_wake(void *waiter, enum wake_reason why);
 

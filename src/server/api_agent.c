@@ -161,11 +161,9 @@ out:
 
 static void checkin_claimed(struct commit_item *item, int rc);
 
-/* submit_claim hands the check-in's claim (and, first time, its check-in record) to
- * the committer; on refusal (shutdown) the request is answered at once. Runs on an
- * HTTP thread (first time) or the committer/timer thread (after a wake-up). */
-static void
-submit_claim(struct request *r)
+/* claim_item readies the check-in's commit item for another claim. */
+static struct commit_item *
+claim_item(struct request *r)
 {
     struct commit_item *it = &r->commit;
     struct store_op *claim = &it->ops[it->nops - 1];
@@ -175,7 +173,16 @@ submit_claim(struct request *r)
     r->wait_state = CHECKIN_CLAIMING;
     it->done = checkin_claimed;
     it->ctx = r;
-    if (committer_submit(r->srv->committer, it) != 0) {
+    return it;
+}
+
+/* submit_claim hands the check-in's claim (and, first time, its check-in record) to
+ * the committer; on refusal (shutdown) the request is answered at once. Runs on an
+ * HTTP thread (first time) or the committer/timer thread (after a wake-up). */
+static void
+submit_claim(struct request *r)
+{
+    if (committer_submit(r->srv->committer, claim_item(r)) != 0) {
         r->commit_rc = ODS_E_SHUTDOWN;
         r->wait_state = CHECKIN_ANSWER;
         http_resume(r);
@@ -219,6 +226,21 @@ api_agent_checkin_wake(void *waiter, enum wake_reason why)
     }
     r->wait_state = CHECKIN_ANSWER;
     http_resume(r);
+}
+
+struct commit_item *
+api_agent_checkin_take(dispatch_t *hub, int64_t asset_id)
+{
+    struct request *r = dispatch_take(hub, asset_id);
+
+    if (r == NULL)
+        return NULL;
+    if (http_peer_closed(r)) {          /* gone: answer it, hand it nothing */
+        r->wait_state = CHECKIN_ANSWER;
+        http_resume(r);
+        return NULL;
+    }
+    return claim_item(r);
 }
 
 /* busy_types turns the running job ids the agent reports into the scan types it is

@@ -13,6 +13,7 @@
 struct committer {
     store_t            *store;
     size_t              batch_max;     /* operations per transaction */
+    commit_prepare_fn   prepare;
     commit_hook_fn      hook;
     void               *hook_ctx;
     pthread_t           thread;
@@ -23,13 +24,14 @@ struct committer {
     bool                joined;
     struct store_op    *ops;           /* scratch: ops_cap operations */
     size_t              ops_cap;
-    struct commit_item **items;        /* scratch: batch_max items */
+    struct commit_item **items;        /* scratch: 2 * batch_max items */
 };
 
-/* take_batch detaches items worth up to batch_max operations (and every audit item
- * met on the way) from the queue; call with the lock held. */
+/* take_batch detaches items worth up to batch_max operations (a single bigger item
+ * alone), and every audit item met on the way, from the queue; call with the lock
+ * held. */
 static size_t
-take_batch(committer_t *c, struct commit_item **audits, size_t *nops)
+take_batch(committer_t *c, struct commit_item **audits)
 {
     size_t n = 0, ops = 0;
 
@@ -49,7 +51,6 @@ take_batch(committer_t *c, struct commit_item **audits, size_t *nops)
         c->items[n++] = it;
         ops += it->nops;
     }
-    *nops = ops;
     return n;
 }
 
@@ -67,29 +68,48 @@ write_audits(committer_t *c, struct commit_item *audits)
     }
 }
 
-static void
-commit_batch(committer_t *c, size_t n, size_t nops)
+/* gather copies the operations of items[0..n) into the scratch array, growing it when
+ * one big item (a bulk launch) needs more room. Returns the count, or 0 on no memory. */
+static size_t
+gather(committer_t *c, size_t n)
 {
-    size_t k = 0;
+    size_t nops = 0, k = 0;
 
-    if (nops > c->ops_cap) {            /* one big item (a bulk launch) */
+    for (size_t i = 0; i < n; i++)
+        nops += c->items[i]->nops;
+    if (nops > c->ops_cap) {
         struct store_op *bigger = realloc(c->ops, nops * sizeof(*bigger));
-        if (bigger == NULL) {
-            log_error("%s: no memory for %zu operations", __func__, nops);
-            for (size_t i = 0; i < n; i++)
-                c->items[i]->done(c->items[i], ODS_E_NOMEM);
-            return;
-        }
+        if (bigger == NULL)
+            return 0;
         c->ops = bigger;
         c->ops_cap = nops;
     }
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < c->items[i]->nops; j++)
             c->ops[k++] = c->items[i]->ops[j];
+    return nops;
+}
+
+static void
+commit_batch(committer_t *c, size_t n)
+{
+    size_t nops = gather(c, n);
+
+    if (nops > 0 && c->prepare != NULL) {
+        /* the batch's own operations are final: extras go after them */
+        n += c->prepare(c->hook_ctx, c->ops, nops, c->items + n, 2 * c->batch_max - n);
+        nops = gather(c, n);
+    }
+    if (nops == 0) {
+        log_error("%s: no memory for a batch of %zu items", __func__, n);
+        for (size_t i = 0; i < n; i++)
+            c->items[i]->done(c->items[i], ODS_E_NOMEM);
+        return;
+    }
     int rc = store_apply(c->store, c->ops, nops);
     if (rc != 0)
         log_error("%s: batch of %zu operations not committed: %s", __func__, nops, err_msg(rc));
-    k = 0;
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         struct commit_item *it = c->items[i];
         for (size_t j = 0; j < it->nops; j++)
@@ -114,11 +134,10 @@ committer_main(void *arg)
         if (c->head == NULL && c->stopping)
             break;
         struct commit_item *audits;
-        size_t nops;
-        size_t n = take_batch(c, &audits, &nops);
+        size_t n = take_batch(c, &audits);
         pthread_mutex_unlock(&c->lock);
         if (n > 0)
-            commit_batch(c, n, nops);
+            commit_batch(c, n);
         write_audits(c, audits);
         pthread_mutex_lock(&c->lock);
     }
@@ -127,8 +146,8 @@ committer_main(void *arg)
 }
 
 int
-committer_start(store_t *st, size_t batch_max, commit_hook_fn hook, void *hook_ctx,
-    committer_t **out)
+committer_start(store_t *st, size_t batch_max, commit_prepare_fn prepare,
+    commit_hook_fn hook, void *hook_ctx, committer_t **out)
 {
     int rc = ODS_E_NOMEM;
     committer_t *c = calloc(1, sizeof(*c));
@@ -138,10 +157,11 @@ committer_start(store_t *st, size_t batch_max, commit_hook_fn hook, void *hook_c
     c->store = st;
     c->batch_max = batch_max < COMMIT_OPS_INLINE ? COMMIT_OPS_INLINE : batch_max;
     c->ops_cap = c->batch_max;
+    c->prepare = prepare;
     c->hook = hook;
     c->hook_ctx = hook_ctx;
     c->ops = calloc(c->batch_max, sizeof(*c->ops));
-    c->items = calloc(c->batch_max, sizeof(*c->items));
+    c->items = calloc(2 * c->batch_max, sizeof(*c->items));
     if (c->ops == NULL || c->items == NULL)
         goto fail;
     pthread_mutex_init(&c->lock, NULL);

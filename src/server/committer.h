@@ -19,6 +19,13 @@ typedef void (*commit_done_fn)(struct commit_item *item, int rc);
  * callbacks ran, with the batch's operations (e.g. to wake agents of launched jobs). */
 typedef void (*commit_hook_fn)(void *ctx, const struct store_op *ops, size_t n);
 
+/* Called on the committer thread with a batch's operations before it is written; it
+ * may add items (up to cap) to the same transaction, after the batch's own operations
+ * (e.g. the claims of agents waiting for the assets this batch launches on). Returns
+ * how many it wrote into extra[]. */
+typedef size_t (*commit_prepare_fn)(void *ctx, const struct store_op *ops, size_t n,
+    struct commit_item **extra, size_t cap);
+
 struct commit_item {
     struct store_op      own[COMMIT_OPS_INLINE];
     struct store_op     *ops;       /* NULL: own[]; or the submitter's array (a bulk
@@ -34,10 +41,11 @@ typedef struct committer committer_t;
 
 /* committer_start starts the thread. batch_max bounds operations per transaction
  * (one item larger than that still goes in one transaction, alone);
- * hook (may be NULL) runs after each committed batch. Returns 0, ODS_E_NOMEM or
+ * prepare (may be NULL) may add items to a batch; hook (may be NULL) runs after each
+ * committed batch. Returns 0, ODS_E_NOMEM or
  * ODS_E_IO. */
-int committer_start(store_t *st, size_t batch_max, commit_hook_fn hook, void *hook_ctx,
-    committer_t **out);
+int committer_start(store_t *st, size_t batch_max, commit_prepare_fn prepare,
+    commit_hook_fn hook, void *hook_ctx, committer_t **out);
 /* committer_submit queues an item; the committer owns it until done() is called
  * (audit-only items: it frees item->audit and the item with free()). Returns 0, or
  * ODS_E_SHUTDOWN after committer_stop began (the item is not taken). */

@@ -148,8 +148,8 @@ out:
     return rc;
 }
 
-void
-dispatch_notify(dispatch_t *d, int64_t asset_id)
+void *
+dispatch_take(dispatch_t *d, int64_t asset_id)
 {
     void *waiter = NULL;
 
@@ -160,6 +160,14 @@ dispatch_notify(dispatch_t *d, int64_t asset_id)
         remove_at(d, (size_t)(s - d->slots));
     }
     pthread_mutex_unlock(&d->lock);
+    return waiter;
+}
+
+void
+dispatch_notify(dispatch_t *d, int64_t asset_id)
+{
+    void *waiter = dispatch_take(d, asset_id);
+
     if (waiter != NULL)
         d->wake(waiter, WAKE_JOB);
 }

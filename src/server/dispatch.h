@@ -26,6 +26,9 @@ void dispatch_free(dispatch_t *d);
 int dispatch_wait(dispatch_t *d, int64_t asset_id, void *waiter, int64_t deadline_ms);
 /* dispatch_notify wakes the waiter of asset_id with WAKE_JOB; no-op when none. */
 void dispatch_notify(dispatch_t *d, int64_t asset_id);
+/* dispatch_take removes the waiter of asset_id and returns it without waking it (the
+ * caller now owns it and must answer it); NULL when none waits. */
+void *dispatch_take(dispatch_t *d, int64_t asset_id);
 /* dispatch_notify_all wakes every waiter with WAKE_JOB (events may have been missed:
  * each claims again and goes back to waiting if there is nothing for it). */
 void dispatch_notify_all(dispatch_t *d);
