@@ -14,6 +14,10 @@
 
 typedef struct store store_t;
 
+/* The schema version this build writes: the number of migrations every backend
+ * applies (each backend checks its own count against it at compile time). */
+#define STORE_SCHEMA_VERSION 3
+
 enum role { ROLE_MANAGER = 0, ROLE_SCANNER, ROLE_READER, ROLE_COUNT };
 
 enum job_state {

@@ -190,6 +190,7 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (key_id, tag_id));",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
+_Static_assert(MIGRATION_COUNT == STORE_SCHEMA_VERSION, "migrations and STORE_SCHEMA_VERSION disagree");
 
 #define USER_COLS  "id, name, pwhash, role, created_ms, failed_count, failed_since_ms, " \
                    "locked_until_ms"

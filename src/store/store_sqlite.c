@@ -164,6 +164,7 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (key_id, tag_id));",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
+_Static_assert(MIGRATION_COUNT == STORE_SCHEMA_VERSION, "migrations and STORE_SCHEMA_VERSION disagree");
 
 /* Set on every connection at open; journal_mode is checked separately. */
 static const char *const pragmas[] = {
