@@ -1101,8 +1101,8 @@ migrate_tx(PGconn *pg, const char **reason)
     have = col_i64(res, 0, 0);
     PQclear(res);
     res = NULL;
-    if (have > MIGRATION_COUNT) {
-        *reason = store_err_set("database schema version %lld is newer than this build's %d",
+    if (have > MIGRATION_COUNT || have < 0) {
+        *reason = store_err_set("database schema version %lld is not one this build knows (0..%d)",
             (long long)have, MIGRATION_COUNT);
         return ODS_E_STORE;
     }
