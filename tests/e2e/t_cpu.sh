@@ -42,7 +42,7 @@ scan_applied() {
     assert_launch_ok "Inventory Scan" "$ID"
     local job
     job=$(header X-Odscan-Job-Id)
-    wait_job "$job" "COMPLETED|FAILED" 30
+    wait_job "$job" "COMPLETED|FAILED" 120
     [ "$JOB_STATE" = COMPLETED ] || fail "$CASE: job $job is $JOB_STATE: $(json_of 'd["reason"]')"
     assert_json 'd["override_cpu"]' "$1"
     json_of 'd["cpu_applied"]'

@@ -39,13 +39,16 @@ JOB=$(header X-Odscan-Job-Id)
 ok "the vendor's curl request launched Inventory_Scan on asset $ID_A: SUCCESS, job $JOB"
 
 CASE="job completes"
-wait_job "$JOB" "COMPLETED|FAILED|EXPIRED" 30
+# The scan's own duration depends on the machine's load; what proves the long poll was
+# woken is when the job was handed out: seconds after its creation, not the 60 s hold.
+wait_job "$JOB" "COMPLETED|FAILED|EXPIRED" 120
 t1=$(date +%s%N)
 [ "$JOB_STATE" = COMPLETED ] || fail "$CASE: job $JOB is $JOB_STATE: $(json_of 'd["reason"]')"
 elapsed_ms=$(( (t1 - t0) / 1000000 ))
-[ "$elapsed_ms" -lt 15000 ] ||
-    fail "$CASE: COMPLETED after $elapsed_ms ms: the check-in was not woken by the launch (hold 60 s)"
-ok "job $JOB COMPLETED $elapsed_ms ms after the launch, well inside the 60 s hold: the long poll was woken"
+handed_s=$(json_of 'int(__import__("datetime").datetime.fromisoformat(d["dispatched"].replace("Z","+00:00")).timestamp() - __import__("datetime").datetime.fromisoformat(d["created"].replace("Z","+00:00")).timestamp())')
+[ "$handed_s" -lt 30 ] ||
+    fail "$CASE: handed out ${handed_s} s after the launch: the check-in was not woken (hold 60 s)"
+ok "job $JOB handed out ${handed_s} s (1-s resolution) after the launch, inside the 60 s hold: the long poll was woken; COMPLETED after $elapsed_ms ms"
 
 CASE="job life"
 cp "$BODY" "$T/job.json"
@@ -77,7 +80,7 @@ for scan in Vulnerability_Scan PolicyCompliance_Scan; do
     launch "$ID_A" "$scan" false
     assert_status 200
     id=$(header X-Odscan-Job-Id)
-    wait_job "$id" "COMPLETED|FAILED|EXPIRED" 20
+    wait_job "$id" "COMPLETED|FAILED|EXPIRED" 120
     [ "$JOB_STATE" = FAILED ] || fail "$CASE: job $id is $JOB_STATE, expected FAILED"
     reason=$(json_of 'd["reason"]')
     case $reason in *"not supported by this agent version"*) ;;

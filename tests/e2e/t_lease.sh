@@ -24,7 +24,7 @@ CASE="kill -9 mid-scan"
 launch "$ID" Inventory_Scan false
 assert_launch_ok "Inventory Scan" "$ID"
 JOB=$(header X-Odscan-Job-Id)
-wait_job "$JOB" "RUNNING|COMPLETED|FAILED" 20
+wait_job "$JOB" "RUNNING|COMPLETED|FAILED" 60
 [ "$JOB_STATE" = RUNNING ] || fail "$CASE: job $JOB went $JOB_STATE before it was seen RUNNING"
 kill9_agent "$AGENT_PID"
 wait_job "$JOB" RUNNING 1
@@ -34,7 +34,7 @@ ok "job $JOB RUNNING under limit=2 throttle=1000; the agent was killed with SIGK
 
 CASE="handed out again"
 start_agent "$A" ""
-wait_job "$JOB" "COMPLETED|FAILED" 45
+wait_job "$JOB" "COMPLETED|FAILED" 120
 [ "$JOB_STATE" = COMPLETED ] || fail "$CASE: job $JOB is $JOB_STATE: $(json_of 'd["reason"]')"
 assert_json 'd["attempts"]' 2
 req GET "/api/v1/assets/$ID/inventory"

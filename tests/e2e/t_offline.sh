@@ -30,7 +30,7 @@ ok "job $JOB stays QUEUED (attempts 0, never dispatched) while the agent is stop
 
 CASE="agent back"
 start_agent "$A" ""
-wait_job "$JOB" "COMPLETED|FAILED" 20
+wait_job "$JOB" "COMPLETED|FAILED" 120
 [ "$JOB_STATE" = COMPLETED ] || fail "$CASE: job $JOB is $JOB_STATE: $(json_of 'd["reason"]')"
 assert_json 'd["attempts"]' 1
 req GET "/api/v1/assets/$ID/inventory"

@@ -24,7 +24,7 @@ CASE="server killed mid-scan"
 launch "$ID" Inventory_Scan false
 assert_launch_ok "Inventory Scan" "$ID"
 JOB=$(header X-Odscan-Job-Id)
-wait_job "$JOB" "RUNNING|COMPLETED|FAILED" 20
+wait_job "$JOB" "RUNNING|COMPLETED|FAILED" 60
 [ "$JOB_STATE" = RUNNING ] || fail "$CASE: job $JOB went $JOB_STATE before it was seen RUNNING"
 kill9_server
 ok "job $JOB RUNNING; odscand killed with SIGKILL"
@@ -54,7 +54,7 @@ ok "agent stopped (exit 0) and started again with the server still down; the spo
 
 CASE="server back"
 run_server "$DIR" "$PORT" https --listen "127.0.0.1:$PORT"
-wait_job "$JOB" "COMPLETED|FAILED" 60
+wait_job "$JOB" "COMPLETED|FAILED" 120
 [ "$JOB_STATE" = COMPLETED ] || fail "$CASE: job $JOB is $JOB_STATE 60 s after the server came back"
 assert_json 'd["attempts"]' 1
 for i in $(seq 1 50); do
