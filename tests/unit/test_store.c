@@ -183,7 +183,7 @@ test_migrations_idempotent(void **state)
 {
     struct fixture *f = *state;
 
-    assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_migrations"), 3);
     assert_int_equal(raw_int(f, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
     reopen(f);
     reopen(f);
