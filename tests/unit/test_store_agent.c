@@ -286,7 +286,7 @@ test_migrate_v1_database(void **state)
     store_close(f->st);
     f->st = NULL;
     assert_int_equal(store_open(f->path, &f->st, &err), ODS_E_OK);
-    assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_migrations"), 3);
     assert_int_equal(raw_int(f, "SELECT count(*) FROM profiles"), 4);
 }
 
