@@ -58,6 +58,14 @@ extern const struct cli_group cmd_job_group;
 extern const struct cli_group cmd_audit_group;
 extern const struct cli_group cmd_key_group;
 extern const struct cli_group cmd_profile_group;
+extern const struct cli_group cmd_tag_group;
+
+/* cli_tag_name_check accepts a tag name of 1..STORE_TAG_MAX-1 bytes without control
+ * characters or commas (lists are comma-separated). Returns 0 or CLI_EXIT_USAGE. */
+int cli_tag_name_check(const char *name);
+/* cli_tag_ids resolves a comma-separated list of tag names ("" gives none) into at most
+ * cap ids. Returns 0, or an exit status after printing why (unknown tag, too many). */
+int cli_tag_ids(store_t *st, const char *list, int64_t *ids, size_t cap, size_t *n);
 
 /* cli_fail prints "odscanctl: <message>" on stderr and returns CLI_EXIT_FAIL. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

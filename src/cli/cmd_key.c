@@ -15,6 +15,7 @@
 
 #define KEY_MAX_USES   2147483647
 #define DAY_MS         86400000LL
+#define KEY_TAGS_MAX   64          /* tags one key gives enrolling assets */
 
 static const char *const key_headers[] = {
     "TOKEN", "NAME", "MODULES", "USES", "EXPIRES", "REVOKED", "CREATED",
@@ -193,11 +194,14 @@ key_from_args(const char *name, const char *mods, const char *max_uses, const ch
 static int
 key_create(const struct cli_call *call, int argc, char **argv)
 {
-    const char *name = NULL, *mods = NULL, *max_uses = NULL, *expires = NULL;
+    const char *name = NULL, *mods = NULL, *max_uses = NULL, *expires = NULL, *tags = NULL;
     const struct cli_opt opts[] = {
         { "--name", &name, NULL }, { "--modules", &mods, NULL },
         { "--max-uses", &max_uses, NULL }, { "--expires", &expires, NULL },
+        { "--tags", &tags, NULL },
     };
+    int64_t tag_ids[KEY_TAGS_MAX];
+    size_t ntags = 0;
     struct actkey k = { 0 };
     store_t *st = NULL;
     int rc = cli_parse(call, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, 0);
@@ -207,10 +211,16 @@ key_create(const struct cli_call *call, int argc, char **argv)
     if ((rc = key_from_args(name, mods, max_uses, expires, &k)) != CLI_EXIT_OK ||
         (rc = token_new(k.token)) != CLI_EXIT_OK ||
         (rc = cli_store_open(call, &st)) != CLI_EXIT_OK ||
-        (name != NULL && (rc = name_taken(st, name)) != CLI_EXIT_OK))
+        (name != NULL && (rc = name_taken(st, name)) != CLI_EXIT_OK) ||
+        (tags != NULL && (rc = cli_tag_ids(st, tags, tag_ids, KEY_TAGS_MAX, &ntags)) != CLI_EXIT_OK))
         goto out;
     if ((rc = store_key_add(st, &k)) != ODS_E_OK) {
         rc = cli_store_fail(rc, "key %s", k.token);
+        goto out;
+    }
+    /* XXX: two calls, not one transaction: a failure here leaves a key without tags */
+    if (ntags > 0 && (rc = store_key_set_tags(st, k.id, tag_ids, ntags)) != ODS_E_OK) {
+        rc = cli_store_fail(rc, "tags of key %s", k.token);
         goto out;
     }
     printf("%s\n", k.token);
@@ -270,9 +280,9 @@ out:
 
 static const struct cli_command key_commands[] = {
     { "create", key_create,
-      "[--name N] [--modules VM,PC,SCA,SWCA,UDC] [--max-uses N] [--expires DATE]",
+      "[--name N] [--modules VM,PC,SCA,SWCA,UDC] [--max-uses N] [--expires DATE] [--tags A,B]",
       "Create an activation key and print it; DATE is YYYY-MM-DD (valid through that day, "
-      "UTC) or YYYY-MM-DDTHH:MM:SSZ." },
+      "UTC) or YYYY-MM-DDTHH:MM:SSZ; enrolling assets get the tags." },
     { "list", key_list, "[--json]",
       "List activation keys with their uses and expiry." },
     { "revoke", key_revoke, "TOKEN|NAME",

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "err.h"
 #include "password.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#define USER_LIMIT_MAX    1000000000     /* calls, window seconds, concurrency */
+#define PRINCIPAL_SCOPE_MAX 64            /* as the server keeps (src/server/auth.h) */
 #define USER_NAME_CHARS   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-"
 #define PASSWORD_LINE_MAX (PASSWORD_MAX + 3)   /* the password, "\r\n" and NUL */
 
@@ -299,6 +302,100 @@ out:
     return rc;
 }
 
+/* user_scope shows a user's scope, or with --tags replaces it ('' clears it). */
+static int
+user_scope(const struct cli_call *call, int argc, char **argv)
+{
+    const char *pos[1], *tags = NULL;
+    const struct cli_opt opts[] = { { "--tags", &tags, NULL } };
+    int64_t ids[PRINCIPAL_SCOPE_MAX];
+    struct tag *cur = NULL;
+    size_t n = 0;
+    store_t *st = NULL;
+    int rc = cli_parse(call, argc, argv, opts, 1, pos, 1);
+
+    if (rc != CLI_CONTINUE)
+        return rc;
+    if ((rc = cli_store_open(call, &st)) != CLI_EXIT_OK)
+        goto out;
+    if (tags != NULL) {
+        if ((rc = cli_tag_ids(st, tags, ids, PRINCIPAL_SCOPE_MAX, &n)) != CLI_EXIT_OK)
+            goto out;
+        if ((rc = store_user_set_scope(st, pos[0], ids, n)) != ODS_E_OK) {
+            rc = cli_store_fail(rc, "user '%s'", pos[0]);
+            goto out;
+        }
+    }
+    if ((rc = store_user_scope(st, pos[0], &cur, &n)) != ODS_E_OK) {
+        rc = cli_store_fail(rc, "user '%s'", pos[0]);
+        goto out;
+    }
+    printf("user '%s' scope: ", pos[0]);
+    if (n == 0)
+        printf("all assets\n");
+    for (size_t i = 0; i < n; i++)
+        printf("%s%s", cur[i].name, i + 1 < n ? "," : "\n");
+    rc = CLI_EXIT_OK;
+out:
+    free(cur);
+    store_close(st);
+    return rc;
+}
+
+/* limit_arg parses one limit option (NULL: keep *v). */
+static int
+limit_arg(const char *opt, const char *s, int *v)
+{
+    uint64_t x;
+
+    if (s == NULL)
+        return CLI_EXIT_OK;
+    if (parse_u64(s, USER_LIMIT_MAX, &x) != ODS_E_OK)
+        return cli_usage_error("invalid %s '%s' (want 0..%d, 0: the server's default)", opt, s,
+            USER_LIMIT_MAX);
+    *v = (int)x;
+    return CLI_EXIT_OK;
+}
+
+/* user_limits shows a user's limits, or with options changes them. */
+static int
+user_limits(const struct cli_call *call, int argc, char **argv)
+{
+    const char *pos[1], *calls = NULL, *window = NULL, *conc = NULL;
+    const struct cli_opt opts[] = {
+        { "--calls", &calls, NULL }, { "--window", &window, NULL },
+        { "--concurrency", &conc, NULL },
+    };
+    struct user_limits l = { 0 };
+    store_t *st = NULL;
+    int rc = cli_parse(call, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), pos, 1);
+
+    if (rc != CLI_CONTINUE)
+        return rc;
+    if ((rc = cli_store_open(call, &st)) != CLI_EXIT_OK)
+        goto out;
+    if ((rc = store_user_limits(st, pos[0], &l)) != ODS_E_OK) {
+        rc = cli_store_fail(rc, "user '%s'", pos[0]);
+        goto out;
+    }
+    if (calls != NULL || window != NULL || conc != NULL) {
+        if ((rc = limit_arg("--calls", calls, &l.calls)) != CLI_EXIT_OK ||
+            (rc = limit_arg("--window", window, &l.window_s)) != CLI_EXIT_OK ||
+            (rc = limit_arg("--concurrency", conc, &l.concurrency)) != CLI_EXIT_OK)
+            goto out;
+        if ((rc = store_user_set_limits(st, pos[0], &l)) != ODS_E_OK) {
+            rc = cli_store_fail(rc, "user '%s'", pos[0]);
+            goto out;
+        }
+    }
+    printf("user '%s' limits: calls %d, window %d s, concurrency %d (0: server default)\n",
+        pos[0], l.calls, l.window_s, l.concurrency);
+    rc = CLI_EXIT_OK;
+out:
+    store_close(st);
+    return rc;
+}
+
 static const struct cli_command user_commands[] = {
     { "add",    user_add,    "NAME --role manager|scanner|reader [--password-stdin]",
       "Create a user; the password is asked twice on a terminal, else read from stdin." },
@@ -310,6 +407,11 @@ static const struct cli_command user_commands[] = {
       "Delete a user." },
     { "role",   user_role,   "NAME manager|scanner|reader",
       "Change a user's role." },
+    { "scope",  user_scope,  "NAME [--tags A,B]",
+      "Show or set the tags limiting which assets a scanner or reader sees ('' clears; "
+      "managers see every asset)." },
+    { "limits", user_limits, "NAME [--calls N] [--window S] [--concurrency C]",
+      "Show or set the user's API limits per endpoint family (0: the server's default)." },
 };
 
 const struct cli_group cmd_user_group = {

@@ -38,4 +38,20 @@ enum handler_result api_jobs_result(struct request *r);
 enum handler_result api_assets_jobs(struct request *r);
 enum handler_result api_assets_inventory(struct request *r);
 
+/* api_tags.c: tags (/qps/rest/2.0/{create,update,delete,search,get}/am/tag) and the
+ * tags of an asset (POST /qps/rest/2.0/update/am/asset/<id>). */
+enum handler_result api_tag_create(struct request *r);
+enum handler_result api_tag_update(struct request *r);
+enum handler_result api_tag_delete(struct request *r);
+enum handler_result api_tag_search(struct request *r);
+enum handler_result api_tag_get(struct request *r);
+enum handler_result api_asset_update_tags(struct request *r);
+
+/* api_keys.c: activation keys (/qps/rest/1.0/{create,search,get,update,delete}/ca/agentactkey). */
+enum handler_result api_key_create(struct request *r);
+enum handler_result api_key_search(struct request *r);
+enum handler_result api_key_get(struct request *r);
+enum handler_result api_key_update(struct request *r);
+enum handler_result api_key_delete(struct request *r);
+
 #endif

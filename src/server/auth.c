@@ -171,6 +171,38 @@ decode_basic(const char *header, char *out, size_t n, char **user, char **pw, si
     return ODS_E_OK;
 }
 
+/* principal_load fills who's scope and limits from the store. Managers see every
+ * asset; a user without scope tags too. A scope longer than PRINCIPAL_SCOPE_MAX is cut
+ * (which narrows, never widens, what the user sees) and logged. */
+static int
+principal_load(auth_t *a, const struct user *u, struct principal *who)
+{
+    struct tag *tags = NULL;
+    size_t n = 0;
+    int rc;
+
+    memset(&who->limits, 0, sizeof(who->limits));
+    who->scope_all = true;
+    who->scope_n = 0;
+    if ((rc = store_user_limits(a->store, u->name, &who->limits)) != 0)
+        return rc;
+    if (u->role == ROLE_MANAGER)
+        return ODS_E_OK;
+    if ((rc = store_user_scope(a->store, u->name, &tags, &n)) != 0)
+        return rc;
+    if (n > PRINCIPAL_SCOPE_MAX) {
+        log_warn("%s: user '%s' has %zu scope tags; only the first %d count", __func__,
+            u->name, n, PRINCIPAL_SCOPE_MAX);
+        n = PRINCIPAL_SCOPE_MAX;
+    }
+    for (size_t i = 0; i < n; i++)
+        who->scope_tags[i] = tags[i].id;
+    who->scope_n = n;
+    who->scope_all = n == 0;
+    free(tags);
+    return ODS_E_OK;
+}
+
 int
 auth_basic_cached(auth_t *a, const char *header, struct principal *who)
 {
@@ -242,10 +274,11 @@ auth_basic(auth_t *a, const char *header, const char *remote, struct principal *
         store_user_login_ok(a->store, user);
     str_copy(who->user, sizeof(who->user), u.name);
     who->role = u.role;
-    /* XXX: the scope is filled from store_user_scope by the QPS-API work; until then
-     * every user sees every asset. */
-    who->scope_all = true;
-    who->scope_n = 0;
+    if ((rc = principal_load(a, &u, who)) != 0) {
+        if (rc == ODS_E_NOTFOUND)
+            rc = ODS_E_AUTH;     /* deleted while we checked */
+        goto out;
+    }
     if (a->cfg.cache_ttl_ms > 0)
         cache_insert(a, key, who, epoch_seen);
     rc = ODS_E_OK;

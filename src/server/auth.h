@@ -29,6 +29,9 @@ struct principal {
     bool    scope_all;
     size_t  scope_n;
     int64_t scope_tags[PRINCIPAL_SCOPE_MAX];
+    /* The user's own rate and concurrency limits (0: the server's default), loaded
+     * with the credentials like the scope. */
+    struct user_limits limits;
 };
 
 typedef struct auth auth_t;

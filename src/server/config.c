@@ -52,6 +52,12 @@ static const struct option_row options[] = {
     UINT("job-expiry", job_expiry_s, 60, 86400 * 365,
          "seconds a queued job waits for its agent before it expires (default 86400)"),
     UINT("auth-cache-ttl", auth_cache_ttl_s, 0, 86400, "seconds verified credentials are cached (default 60)"),
+    UINT("rate-calls", rate_calls, 1, 1000000000,
+         "API calls a user may make per window and endpoint family (default 600000)"),
+    UINT("rate-window", rate_window_s, 1, 86400 * 30,
+         "seconds of the sliding rate-limit window (default 3600)"),
+    UINT("rate-concurrency", rate_concurrency, 1, 1000000,
+         "API requests a user may have running at once per endpoint family (default 1000)"),
 };
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
 
@@ -69,6 +75,9 @@ config_defaults(struct server_config *c)
     c->lockout_duration_s = 900;
     c->auth_cache_ttl_s = 60;
     c->job_expiry_s = 86400;
+    c->rate_calls = 600000;
+    c->rate_window_s = 3600;
+    c->rate_concurrency = 1000;
 }
 
 void

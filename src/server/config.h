@@ -29,6 +29,9 @@ struct server_config {
     unsigned       lockout_duration_s;   /* ... for this long */
     unsigned       auth_cache_ttl_s;     /* verified credentials are kept this long */
     unsigned       job_expiry_s;         /* a QUEUED job nobody picked up expires after this */
+    unsigned       rate_calls;           /* default calls per user and endpoint family ... */
+    unsigned       rate_window_s;        /* ... per this many seconds (sliding) */
+    unsigned       rate_concurrency;     /* default requests at once per user and family */
 };
 
 /* config_defaults fills every field with its default. */

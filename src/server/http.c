@@ -188,6 +188,30 @@ remote_address(struct MHD_Connection *conn, char *out, size_t n)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)n);
 }
 
+/* add_rate_headers writes the limits that applied to an authenticated user's call. */
+static void
+add_rate_headers(struct MHD_Response *resp, const struct rate_ticket *t)
+{
+    const struct {
+        const char *name;
+        unsigned    value;
+    } h[] = {
+        { "X-RateLimit-Limit", t->limit },
+        { "X-RateLimit-Window-Sec", t->window_s },
+        { "X-RateLimit-Remaining", t->remaining },
+        { "X-RateLimit-ToWait-Sec", t->admitted ? 0 : t->to_wait_s },
+        { "X-Concurrency-Limit-Limit", t->concurrency },
+        { "X-Concurrency-Limit-Running", t->running },
+    };
+    char v[16];
+
+    for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
+        int n = snprintf(v, sizeof(v), "%u", h[i].value);
+        if (n > 0 && (size_t)n < sizeof(v))
+            MHD_add_response_header(resp, h[i].name, v);
+    }
+}
+
 /* send_reply hands r->out to libmicrohttpd (which frees it) with r's headers. */
 static enum MHD_Result
 send_reply(struct request *r)
@@ -209,6 +233,8 @@ send_reply(struct request *r)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     for (size_t i = 0; i < r->nheaders; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+    if (r->rate.known)
+        add_rate_headers(resp, &r->rate);
     enum MHD_Result ret = MHD_queue_response(r->conn, r->status ? r->status : 200, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -247,6 +273,29 @@ user_admitted(struct request *r, int rc, bool had_header)
         return false;
     }
     return true;
+}
+
+/* rate_admitted counts the call against the user's limits for the route's family;
+ * over a limit it sets the 409 reply (with Retry-After) and returns false. */
+static bool
+rate_admitted(struct request *r)
+{
+    ratelimit_admit(r->srv->rate, r->who.user, r->route->family, &r->who.limits, mono_ms(),
+        &r->rate);
+    if (r->rate.admitted)
+        return true;
+    http_add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "%u", r->rate.to_wait_s);
+    if (r->rate.running >= r->rate.concurrency)
+        http_reply_errorf(r, 409, QPS_RATE_LIMIT_EXCEEDED,
+            "Wait for your running calls to finish, then retry.",
+            "Concurrency limit of %u running %s calls reached for user '%s'",
+            r->rate.concurrency, rate_family_name(r->route->family), r->who.user);
+    else
+        http_reply_errorf(r, 409, QPS_RATE_LIMIT_EXCEEDED,
+            "Retry after the number of seconds in X-RateLimit-ToWait-Sec.",
+            "Rate limit of %u %s calls per %u s exceeded for user '%s'", r->rate.limit,
+            rate_family_name(r->route->family), r->rate.window_s, r->who.user);
+    return false;
 }
 
 /* verify_on_worker runs on a worker thread: the slow argon2id path of a cache miss. */
@@ -337,7 +386,7 @@ dispatch(struct request *r)
             }
             return HANDLER_SUSPENDED;
         }
-        if (!user_admitted(r, rc, hdr != NULL))
+        if (!user_admitted(r, rc, hdr != NULL) || !rate_admitted(r))
             return HANDLER_REPLY;
     }
     return run_handler(r);
@@ -348,7 +397,7 @@ static enum handler_result
 resumed(struct request *r)
 {
     if (r->phase == PHASE_AUTH) {
-        if (!user_admitted(r, r->auth_rc, true))
+        if (!user_admitted(r, r->auth_rc, true) || !rate_admitted(r))
             return HANDLER_REPLY;
         return run_handler(r);
     }
@@ -409,6 +458,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (r == NULL)
         return;
+    ratelimit_release(srv->rate, &r->rate);
     request_free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->inflight, 1);

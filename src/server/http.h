@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "committer.h"
 #include "qps.h"
+#include "ratelimit.h"
 #include "workers.h"
 
 #include <stdbool.h>
@@ -52,6 +53,7 @@ struct request {
     char                    authz[AUTH_HEADER_MAX];
     enum qps_format         fmt;        /* chosen from Accept */
     struct principal        who;        /* valid on AUTH_USER routes */
+    struct rate_ticket      rate;       /* AUTH_USER routes: the limits that applied */
     struct agent            agent;      /* valid on AUTH_AGENT routes */
     struct qps_arg          args[HTTP_ARGS_MAX];
     size_t                  nargs;

@@ -27,6 +27,7 @@ enum qps_format { QPS_XML = 0, QPS_JSON };
     XX(UNAUTHORIZED,            401)                \
     XX(OPERATION_NOT_PERMITTED, 403)                \
     XX(NOT_FOUND,               404)                \
+    XX(RATE_LIMIT_EXCEEDED,     409)                \
     XX(INTERNAL_ERROR,          500)                \
     XX(SERVICE_UNAVAILABLE,     503)
 

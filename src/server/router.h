@@ -4,12 +4,14 @@
 #define ODSCAN_ROUTER_H
 
 #include "http.h"
+#include "ratelimit.h"
 
 #include <stddef.h>
 
 #define ROLE_BIT(r)  (1u << (r))
 #define ROLES_ANY_USER (ROLE_BIT(ROLE_MANAGER) | ROLE_BIT(ROLE_SCANNER) | ROLE_BIT(ROLE_READER))
 #define ROLES_LAUNCH   (ROLE_BIT(ROLE_MANAGER) | ROLE_BIT(ROLE_SCANNER))
+#define ROLES_MANAGE   ROLE_BIT(ROLE_MANAGER)
 
 /* Who may call a route. */
 enum route_auth {
@@ -35,6 +37,7 @@ struct route {
     size_t           body_max;   /* 0: QPS_BODY_MAX */
     enum handler_result (*handle)(struct request *r);
     enum handler_result (*resume)(struct request *r);  /* after http_resume, or NULL */
+    enum rate_family family;     /* AUTH_USER: whose limits it counts against */
 };
 
 /* router_match finds the route for method and path. On a match returns it and copies

@@ -203,6 +203,15 @@ server_start(struct server *s, char *err, size_t n)
         snprintf(err, n, "cannot set up authentication: %s", err_msg(rc));
         goto fail;
     }
+    struct rate_defaults rd = {
+        .calls = s->cfg.rate_calls,
+        .window_s = s->cfg.rate_window_s,
+        .concurrency = s->cfg.rate_concurrency,
+    };
+    if ((rc = ratelimit_new(&rd, &s->rate)) != 0) {
+        snprintf(err, n, "cannot set up rate limits: %s", err_msg(rc));
+        goto fail;
+    }
     if ((rc = workers_start(AUTH_WORKERS, &s->workers)) != 0) {
         snprintf(err, n, "cannot start worker threads: %s", err_msg(rc));
         goto fail;
@@ -282,6 +291,8 @@ server_stop(struct server *s)
     s->hub = NULL;
     auth_free(s->auth);
     s->auth = NULL;
+    ratelimit_free(s->rate);      /* after the daemon: completions release into it */
+    s->rate = NULL;
     store_close(s->store);
     s->store = NULL;
     qps_cleanup();

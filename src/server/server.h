@@ -7,6 +7,7 @@
 #include "committer.h"
 #include "config.h"
 #include "dispatch.h"
+#include "ratelimit.h"
 #include "workers.h"
 #include "store.h"
 
@@ -19,6 +20,7 @@ struct server {
     struct server_config cfg;
     store_t             *store;
     auth_t              *auth;
+    ratelimit_t         *rate;            /* per-user API limits of this node */
     committer_t         *committer;
     dispatch_t          *hub;             /* check-ins waiting for a job */
     workers_t           *workers;         /* password verification off the event loops */

@@ -203,6 +203,114 @@ store_key_revoke(store_t *st, const char *token_or_name)
 }
 
 int
+store_key_get_id(store_t *st, int64_t id, struct actkey *out)
+{
+    return st->ops->key_get_id(st, id, out);
+}
+
+int
+store_key_update(store_t *st, const struct actkey *k)
+{
+    return st->ops->key_update(st, k);
+}
+
+int
+store_key_del(store_t *st, int64_t id)
+{
+    return st->ops->key_del(st, id);
+}
+
+int
+store_key_set_tags(store_t *st, int64_t key_id, const int64_t *tag_ids, size_t n)
+{
+    return st->ops->key_set_tags(st, key_id, tag_ids, n);
+}
+
+int
+store_key_tags(store_t *st, int64_t key_id, struct tag **out, size_t *n)
+{
+    return st->ops->key_tags(st, key_id, out, n);
+}
+
+int
+store_tag_add(store_t *st, struct tag *t)
+{
+    return st->ops->tag_add(st, t);
+}
+
+int
+store_tag_get(store_t *st, const char *name, struct tag *out)
+{
+    return st->ops->tag_get(st, name, out);
+}
+
+int
+store_tag_get_id(store_t *st, int64_t id, struct tag *out)
+{
+    return st->ops->tag_get_id(st, id, out);
+}
+
+int
+store_tag_list(store_t *st, const char *name_contains, struct tag **out, size_t *n)
+{
+    return st->ops->tag_list(st, name_contains, out, n);
+}
+
+int
+store_tag_rename(store_t *st, int64_t id, const char *new_name)
+{
+    return st->ops->tag_rename(st, id, new_name);
+}
+
+int
+store_tag_del(store_t *st, int64_t id)
+{
+    return st->ops->tag_del(st, id);
+}
+
+int
+store_tag_assign(store_t *st, int64_t tag_id, int64_t asset_id)
+{
+    return st->ops->tag_assign(st, tag_id, asset_id);
+}
+
+int
+store_tag_unassign(store_t *st, int64_t tag_id, int64_t asset_id)
+{
+    return st->ops->tag_unassign(st, tag_id, asset_id);
+}
+
+int
+store_asset_tags(store_t *st, int64_t asset_id, struct tag **out, size_t *n)
+{
+    return st->ops->asset_tags(st, asset_id, out, n);
+}
+
+int
+store_user_set_scope(store_t *st, const char *user, const int64_t *tag_ids, size_t n)
+{
+    return st->ops->user_set_scope(st, user, tag_ids, n);
+}
+
+int
+store_user_scope(store_t *st, const char *user, struct tag **out, size_t *n)
+{
+    return st->ops->user_scope(st, user, out, n);
+}
+
+int
+store_user_set_limits(store_t *st, const char *user, const struct user_limits *l)
+{
+    return st->ops->user_set_limits(st, user, l);
+}
+
+int
+store_user_limits(store_t *st, const char *user, struct user_limits *out)
+{
+    return st->ops->user_limits(st, user, out);
+}
+
+int
 store_enroll(store_t *st, const struct enrollment *e, struct asset *asset, const char **why)
 {
     return st->ops->enroll(st, e, asset, why);

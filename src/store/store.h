@@ -239,11 +239,20 @@ int store_key_add(store_t *st, struct actkey *k);
 int store_key_list(store_t *st, struct actkey **out, size_t *n);
 /* store_key_revoke revokes a key given by token or by name. 0 or ODS_E_NOTFOUND. */
 int store_key_revoke(store_t *st, const char *token_or_name);
+/* store_key_get_id reads a key by id. 0 or ODS_E_NOTFOUND. */
+int store_key_get_id(store_t *st, int64_t id, struct actkey *out);
+/* store_key_update rewrites the name, modules, max_uses, expires_ms and revoked flag of
+ * key k->id; its token, uses and created_ms stay. 0, ODS_E_NOTFOUND or ODS_E_INVAL (a
+ * name too long, a negative count or time). */
+int store_key_update(store_t *st, const struct actkey *k);
+/* store_key_del deletes a key for good, with its tags. Assets that enrolled with it
+ * keep their agent and tags; their key reference is cleared. 0 or ODS_E_NOTFOUND. */
+int store_key_del(store_t *st, int64_t id);
 
 /* store_enroll, in one transaction: checks the key (ODS_E_NOTFOUND unknown; ODS_E_PERM
  * revoked, expired or used up — *why, when non-NULL, gets a static reason), counts the
- * use, creates the asset (id = max(largest id + 1, 100001); modules from the key;
- * os_family's default profile) and the agent. *asset receives the new asset. */
+ * use, creates the asset (id = max(largest id + 1, 100001); modules and tags from the
+ * key; os_family's default profile) and the agent. *asset receives the new asset. */
 int store_enroll(store_t *st, const struct enrollment *e, struct asset *asset, const char **why);
 /* store_agent_get reads an agent by UUID. 0 or ODS_E_NOTFOUND. */
 int store_agent_get(store_t *st, const char *uuid, struct agent *out);

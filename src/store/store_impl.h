@@ -35,6 +35,25 @@ struct store_ops {
     int (*key_add)(store_t *st, struct actkey *k);
     int (*key_list)(store_t *st, struct actkey **out, size_t *n);
     int (*key_revoke)(store_t *st, const char *token_or_name);
+    int (*key_get_id)(store_t *st, int64_t id, struct actkey *out);
+    int (*key_update)(store_t *st, const struct actkey *k);
+    int (*key_del)(store_t *st, int64_t id);
+    int (*key_set_tags)(store_t *st, int64_t key_id, const int64_t *tag_ids, size_t n);
+    int (*key_tags)(store_t *st, int64_t key_id, struct tag **out, size_t *n);
+
+    int (*tag_add)(store_t *st, struct tag *t);
+    int (*tag_get)(store_t *st, const char *name, struct tag *out);
+    int (*tag_get_id)(store_t *st, int64_t id, struct tag *out);
+    int (*tag_list)(store_t *st, const char *name_contains, struct tag **out, size_t *n);
+    int (*tag_rename)(store_t *st, int64_t id, const char *new_name);
+    int (*tag_del)(store_t *st, int64_t id);
+    int (*tag_assign)(store_t *st, int64_t tag_id, int64_t asset_id);
+    int (*tag_unassign)(store_t *st, int64_t tag_id, int64_t asset_id);
+    int (*asset_tags)(store_t *st, int64_t asset_id, struct tag **out, size_t *n);
+    int (*user_set_scope)(store_t *st, const char *user, const int64_t *tag_ids, size_t n);
+    int (*user_scope)(store_t *st, const char *user, struct tag **out, size_t *n);
+    int (*user_set_limits)(store_t *st, const char *user, const struct user_limits *l);
+    int (*user_limits)(store_t *st, const char *user, struct user_limits *out);
     int (*enroll)(store_t *st, const struct enrollment *e, struct asset *asset,
         const char **why);
     int (*agent_get)(store_t *st, const char *uuid, struct agent *out);

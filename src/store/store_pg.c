@@ -203,6 +203,8 @@ _Static_assert(MIGRATION_COUNT == STORE_SCHEMA_VERSION, "migrations and STORE_SC
 #define AUDIT_COLS "id, at_ms, \"user\", remote, action, target, result, detail"
 #define KEY_COLS   "id, token, name, modules, max_uses, uses, expires_ms, revoked, created_ms"
 #define AGENT_COLS "uuid, asset_id, secret_hash, enrolled_ms"
+#define TAG_COLS   "id, name, created_ms"
+#define TAG_COLS_T "t.id, t.name, t.created_ms"
 #define PROFILE_COLS "id, name, os_family, is_default, cpu_limit, cpu_throttle, " \
                    "checkin_hold_s, lease_s, max_concurrent"
 
@@ -217,6 +219,11 @@ enum stmt_id {
     S_SWEEP_REQUEUE, S_SWEEP_EXPIRE, S_NOTIFY,
     S_RESULT_ADD, S_RESULT_GET, S_INVENTORY_SET, S_INVENTORY_GET, S_HISTORY_ADD, S_HISTORY_LIST,
     S_KEY_ADD, S_KEY_LIST, S_KEY_GET_LOCK, S_KEY_USE, S_KEY_REVOKE,
+    S_KEY_GET_ID, S_KEY_UPDATE, S_KEY_UNLINK, S_KEY_DEL, S_KEY_TAGS_CLEAR, S_KEY_TAG_ADD,
+    S_KEY_TAGS, S_ENROLL_TAGS,
+    S_TAG_ADD, S_TAG_GET, S_TAG_GET_ID, S_TAG_LIST, S_TAG_RENAME, S_TAG_SCOPED, S_TAG_DEL,
+    S_TAG_ASSIGN, S_TAG_UNASSIGN, S_ASSET_TAGS, S_ASSET_EXISTS,
+    S_USER_ID, S_SCOPE_CLEAR, S_SCOPE_ADD, S_SCOPE_LIST, S_LIMITS_SET, S_LIMITS_GET,
     S_AGENT_ADD, S_AGENT_GET,
     S_PROFILE_ADD, S_PROFILE_LIST, S_PROFILE_GET, S_PROFILE_FOR_ASSET,
     S_AUDIT_ADD, S_AUDIT_LIST, S_LOCK_ENROLL,
@@ -309,6 +316,45 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_KEY_GET_LOCK]  = "SELECT " KEY_COLS " FROM actkeys WHERE token = $1 FOR UPDATE",
     [S_KEY_USE]       = "UPDATE actkeys SET uses = uses + 1 WHERE id = $1",
     [S_KEY_REVOKE]    = "UPDATE actkeys SET revoked = 1 WHERE token = $1 OR (name = $1 AND name <> '')",
+    [S_KEY_GET_ID]    = "SELECT " KEY_COLS " FROM actkeys WHERE id = $1",
+    [S_KEY_UPDATE]    = "UPDATE actkeys SET name = $2, modules = $3, max_uses = $4, expires_ms = $5,"
+                        " revoked = $6 WHERE id = $1",
+    [S_KEY_UNLINK]    = "UPDATE assets SET key_id = NULL WHERE key_id = $1",
+    [S_KEY_DEL]       = "DELETE FROM actkeys WHERE id = $1",
+    [S_KEY_TAGS_CLEAR]= "DELETE FROM key_tags WHERE key_id = $1",
+    [S_KEY_TAG_ADD]   = "INSERT INTO key_tags(key_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    [S_KEY_TAGS]      = "SELECT " TAG_COLS_T " FROM key_tags k JOIN tags t ON t.id = k.tag_id"
+                        " WHERE k.key_id = $1 ORDER BY t.name COLLATE \"C\"",
+    [S_ENROLL_TAGS]   = "INSERT INTO asset_tags(asset_id, tag_id) SELECT $1, tag_id FROM key_tags"
+                        " WHERE key_id = $2 ON CONFLICT DO NOTHING",
+    [S_TAG_ADD]       = "INSERT INTO tags(name, created_ms) VALUES ($1, $2) RETURNING id",
+    [S_TAG_GET]       = "SELECT " TAG_COLS " FROM tags WHERE name = $1",
+    [S_TAG_GET_ID]    = "SELECT " TAG_COLS " FROM tags WHERE id = $1",
+    /* case-insensitive "contains"; NULL lists every tag */
+    [S_TAG_LIST]      = "SELECT " TAG_COLS " FROM tags WHERE $1::text IS NULL"
+                        " OR strpos(lower(name), lower($1::text)) > 0 ORDER BY name COLLATE \"C\"",
+    [S_TAG_RENAME]    = "UPDATE tags SET name = $2 WHERE id = $1",
+    [S_TAG_SCOPED]    = "SELECT count(*) FROM user_scopes WHERE tag_id = $1",
+    [S_TAG_DEL]       = "DELETE FROM tags WHERE id = $1",
+    [S_TAG_ASSIGN]    = "INSERT INTO asset_tags(asset_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    [S_TAG_UNASSIGN]  = "DELETE FROM asset_tags WHERE asset_id = $1 AND tag_id = $2",
+    [S_ASSET_TAGS]    = "SELECT " TAG_COLS_T " FROM asset_tags a JOIN tags t ON t.id = a.tag_id"
+                        " WHERE a.asset_id = $1 ORDER BY t.name COLLATE \"C\"",
+    /* locked: a tag is not put on an asset being deleted */
+    [S_ASSET_EXISTS]  = "SELECT id FROM assets WHERE id = $1 FOR SHARE",
+    [S_USER_ID]       = "SELECT id FROM users WHERE name = $1 FOR UPDATE",
+    [S_SCOPE_CLEAR]   = "DELETE FROM user_scopes WHERE user_id = $1",
+    [S_SCOPE_ADD]     = "INSERT INTO user_scopes(user_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    [S_SCOPE_LIST]    = "SELECT " TAG_COLS_T " FROM user_scopes s JOIN tags t ON t.id = s.tag_id"
+                        " JOIN users u ON u.id = s.user_id WHERE u.name = $1"
+                        " ORDER BY t.name COLLATE \"C\"",
+    [S_LIMITS_SET]    = "INSERT INTO user_limits(user_id, calls, window_s, concurrency)"
+                        " VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET"
+                        " calls = excluded.calls, window_s = excluded.window_s,"
+                        " concurrency = excluded.concurrency",
+    [S_LIMITS_GET]    = "SELECT coalesce(l.calls, 0), coalesce(l.window_s, 0),"
+                        " coalesce(l.concurrency, 0) FROM users u"
+                        " LEFT JOIN user_limits l ON l.user_id = u.id WHERE u.name = $1",
     [S_AGENT_ADD]     = "INSERT INTO agents(" AGENT_COLS ") VALUES ($1, $2, $3, $4)",
     [S_AGENT_GET]     = "SELECT " AGENT_COLS " FROM agents WHERE uuid = $1",
     [S_PROFILE_ADD]   = "INSERT INTO profiles(name, os_family, is_default, cpu_limit, cpu_throttle,"
@@ -962,6 +1008,26 @@ key_read(const PGresult *res, int r, void *record)
     k->expires_ms = col_i64(res, r, 6);
     k->revoked = col_i64(res, r, 7) != 0;
     k->created_ms = col_i64(res, r, 8);
+}
+
+static void
+tag_read(const PGresult *res, int r, void *record)
+{
+    struct tag *t = record;
+
+    t->id = col_i64(res, r, 0);
+    col_text(res, r, 1, t->name, sizeof(t->name));
+    t->created_ms = col_i64(res, r, 2);
+}
+
+static void
+limits_read(const PGresult *res, int r, void *record)
+{
+    struct user_limits *l = record;
+
+    l->calls = col_int(res, r, 0);
+    l->window_s = col_int(res, r, 1);
+    l->concurrency = col_int(res, r, 2);
 }
 
 static void
@@ -2473,7 +2539,12 @@ enroll_tx(struct conn *c, const struct enrollment *e, struct asset *as, const ch
     arg_i64(&a, as->id);
     arg_text(&a, e->secret_hash);
     arg_i64(&a, e->now_ms);
-    return run(c, S_AGENT_ADD, &a, NULL);
+    if ((rc = run(c, S_AGENT_ADD, &a, NULL)) != ODS_E_OK)
+        return rc;
+    args_init(&a);
+    arg_i64(&a, as->id);
+    arg_i64(&a, k.id);
+    return run(c, S_ENROLL_TAGS, &a, NULL);
 }
 
 static int
@@ -2657,6 +2728,403 @@ pg_audit_list(store_t *st, size_t limit, struct audit_entry **out, size_t *n)
     return rc;
 }
 
+/* --- activation keys by id, tags, user scopes and limits --------------------------- */
+
+/* args_ids fills a with one or two ids. */
+static const struct args *
+args_ids(struct args *a, int64_t x, int64_t y, int n)
+{
+    args_init(a);
+    arg_i64(a, x);
+    if (n > 1)
+        arg_i64(a, y);
+    return a;
+}
+
+/* exists_id tells whether statement id (a read by one id) finds a row. */
+static int
+exists_id(struct conn *c, enum stmt_id id, int64_t key)
+{
+    PGresult *res = NULL;
+    struct args a;
+    int rc = run(c, id, args_ids(&a, key, 0, 1), &res);
+
+    if (rc == ODS_E_OK && PQntuples(res) == 0)
+        rc = ODS_E_NOTFOUND;
+    PQclear(res);
+    return rc;
+}
+
+/* in_tx runs fn(c, ctx) in one transaction on a pooled connection. */
+static int
+in_tx(store_t *st, int (*fn)(struct conn *c, void *ctx), void *ctx)
+{
+    struct conn *c = conn_acquire(st);
+    int rc;
+
+    if ((rc = tx_begin(c)) == ODS_E_OK) {
+        rc = fn(c, ctx);
+        rc = tx_finish(c, rc);
+    }
+    conn_release(c);
+    return rc == ODS_E_BUSY ? ODS_E_STORE : rc;
+}
+
+static int
+pg_key_get_id(store_t *st, int64_t id, struct actkey *out)
+{
+    struct args a;
+
+    return get_store(st, S_KEY_GET_ID, args_ids(&a, id, 0, 1), key_read, out, sizeof(*out));
+}
+
+static int
+pg_key_update(store_t *st, const struct actkey *k)
+{
+    struct args a;
+    int64_t n = 0;
+    int rc;
+
+    if (!fits(k->name, sizeof(k->name)) || k->max_uses < 0 || k->expires_ms < 0)
+        return ODS_E_INVAL;
+    args_init(&a);
+    arg_i64(&a, k->id);
+    arg_text(&a, k->name);
+    arg_i64(&a, k->modules);
+    arg_i64(&a, k->max_uses);
+    arg_i64(&a, k->expires_ms);
+    arg_i64(&a, k->revoked ? 1 : 0);
+    if ((rc = write_store(st, S_KEY_UPDATE, &a, &n)) != ODS_E_OK)
+        return rc;
+    return n == 0 ? ODS_E_NOTFOUND : ODS_E_OK;
+}
+
+static int
+key_del_tx(struct conn *c, void *ctx)
+{
+    const int64_t *id = ctx;
+    struct args a;
+    int64_t n = 0;
+    int rc;
+
+    if ((rc = run(c, S_KEY_UNLINK, args_ids(&a, *id, 0, 1), NULL)) != ODS_E_OK ||
+        (rc = run_changed(c, S_KEY_DEL, args_ids(&a, *id, 0, 1), &n)) != ODS_E_OK)
+        return rc;
+    return n == 0 ? ODS_E_NOTFOUND : ODS_E_OK;
+}
+
+static int
+pg_key_del(store_t *st, int64_t id)
+{
+    return in_tx(st, key_del_tx, &id);
+}
+
+/* tags_exist checks that every id names a tag. */
+static int
+tags_exist(struct conn *c, const int64_t *ids, size_t n)
+{
+    int rc = ODS_E_OK;
+
+    for (size_t i = 0; i < n && rc == ODS_E_OK; i++)
+        rc = exists_id(c, S_TAG_GET_ID, ids[i]);
+    return rc;
+}
+
+/* A set of tags given to one owner (a key or a user) in one transaction. */
+struct tag_set {
+    int64_t        owner;
+    const char    *user;
+    const int64_t *ids;
+    size_t         n;
+    const struct user_limits *limits;
+};
+
+static int
+key_set_tags_tx(struct conn *c, void *ctx)
+{
+    const struct tag_set *ts = ctx;
+    struct args a;
+    int rc;
+
+    if ((rc = exists_id(c, S_KEY_GET_ID, ts->owner)) != ODS_E_OK ||
+        (rc = tags_exist(c, ts->ids, ts->n)) != ODS_E_OK ||
+        (rc = run(c, S_KEY_TAGS_CLEAR, args_ids(&a, ts->owner, 0, 1), NULL)) != ODS_E_OK)
+        return rc;
+    for (size_t i = 0; i < ts->n && rc == ODS_E_OK; i++)
+        rc = run(c, S_KEY_TAG_ADD, args_ids(&a, ts->owner, ts->ids[i], 2), NULL);
+    return rc;
+}
+
+static int
+pg_key_set_tags(store_t *st, int64_t key_id, const int64_t *tag_ids, size_t n)
+{
+    struct tag_set ts = { .owner = key_id, .ids = tag_ids, .n = n };
+
+    return in_tx(st, key_set_tags_tx, &ts);
+}
+
+static int
+pg_key_tags(store_t *st, int64_t key_id, struct tag **out, size_t *n)
+{
+    void *rows = NULL;
+    struct args a;
+    int rc = list_store(st, S_KEY_TAGS, args_ids(&a, key_id, 0, 1), tag_read, sizeof(**out),
+        &rows, n);
+
+    *out = rows;
+    return rc;
+}
+
+static int
+pg_tag_add(store_t *st, struct tag *t)
+{
+    struct conn *c = NULL;
+    PGresult *res = NULL;
+    int64_t now = now_ms();
+    struct args a;
+    int rc;
+
+    if (!fits(t->name, sizeof(t->name)) || t->name[0] == '\0')
+        return ODS_E_INVAL;
+    args_init(&a);
+    arg_text(&a, t->name);
+    arg_i64(&a, now);
+    c = conn_acquire(st);
+    if ((rc = run(c, S_TAG_ADD, &a, &res)) == ODS_E_OK && PQntuples(res) > 0) {
+        t->id = col_i64(res, 0, 0);
+        t->created_ms = now;
+    }
+    PQclear(res);
+    conn_release(c);
+    return rc;
+}
+
+static int
+pg_tag_get(store_t *st, const char *name, struct tag *out)
+{
+    struct args a;
+
+    args_init(&a);
+    arg_text(&a, name);
+    return get_store(st, S_TAG_GET, &a, tag_read, out, sizeof(*out));
+}
+
+static int
+pg_tag_get_id(store_t *st, int64_t id, struct tag *out)
+{
+    struct args a;
+
+    return get_store(st, S_TAG_GET_ID, args_ids(&a, id, 0, 1), tag_read, out, sizeof(*out));
+}
+
+static int
+pg_tag_list(store_t *st, const char *name_contains, struct tag **out, size_t *n)
+{
+    void *rows = NULL;
+    struct args a;
+    int rc;
+
+    args_init(&a);
+    if (name_contains != NULL)
+        arg_text(&a, name_contains);
+    else
+        arg_null(&a);
+    rc = list_store(st, S_TAG_LIST, &a, tag_read, sizeof(**out), &rows, n);
+    *out = rows;
+    return rc;
+}
+
+static int
+pg_tag_rename(store_t *st, int64_t id, const char *new_name)
+{
+    struct args a;
+    int64_t n = 0;
+    int rc;
+
+    if (!fits(new_name, STORE_TAG_MAX) || new_name[0] == '\0')
+        return ODS_E_INVAL;
+    args_init(&a);
+    arg_i64(&a, id);
+    arg_text(&a, new_name);
+    if ((rc = write_store(st, S_TAG_RENAME, &a, &n)) != ODS_E_OK)
+        return rc;
+    return n == 0 ? ODS_E_NOTFOUND : ODS_E_OK;
+}
+
+/* tag_del_tx deletes a tag; a user scope that named it changes, so the auth epoch
+ * moves then. */
+static int
+tag_del_tx(struct conn *c, void *ctx)
+{
+    const int64_t *id = ctx;
+    PGresult *res = NULL;
+    struct args a;
+    int64_t scoped = 0, n = 0;
+    int rc;
+
+    if ((rc = run(c, S_TAG_SCOPED, args_ids(&a, *id, 0, 1), &res)) != ODS_E_OK)
+        return rc;
+    scoped = PQntuples(res) > 0 ? col_i64(res, 0, 0) : 0;
+    PQclear(res);
+    if ((rc = run_changed(c, S_TAG_DEL, args_ids(&a, *id, 0, 1), &n)) != ODS_E_OK)
+        return rc;
+    if (n == 0)
+        return ODS_E_NOTFOUND;
+    return scoped > 0 ? run(c, S_EPOCH_BUMP, NULL, NULL) : ODS_E_OK;
+}
+
+static int
+pg_tag_del(store_t *st, int64_t id)
+{
+    return in_tx(st, tag_del_tx, &id);
+}
+
+/* One tag put on or taken off one asset. */
+struct tag_link {
+    enum stmt_id id;
+    int64_t      tag_id, asset_id;
+};
+
+static int
+tag_link_tx(struct conn *c, void *ctx)
+{
+    const struct tag_link *l = ctx;
+    struct args a;
+    int rc;
+
+    if ((rc = exists_id(c, S_ASSET_EXISTS, l->asset_id)) != ODS_E_OK ||
+        (rc = exists_id(c, S_TAG_GET_ID, l->tag_id)) != ODS_E_OK)
+        return rc;
+    return run(c, l->id, args_ids(&a, l->asset_id, l->tag_id, 2), NULL);
+}
+
+static int
+pg_tag_assign(store_t *st, int64_t tag_id, int64_t asset_id)
+{
+    struct tag_link l = { S_TAG_ASSIGN, tag_id, asset_id };
+
+    return in_tx(st, tag_link_tx, &l);
+}
+
+static int
+pg_tag_unassign(store_t *st, int64_t tag_id, int64_t asset_id)
+{
+    struct tag_link l = { S_TAG_UNASSIGN, tag_id, asset_id };
+
+    return in_tx(st, tag_link_tx, &l);
+}
+
+static int
+pg_asset_tags(store_t *st, int64_t asset_id, struct tag **out, size_t *n)
+{
+    void *rows = NULL;
+    struct args a;
+    int rc = list_store(st, S_ASSET_TAGS, args_ids(&a, asset_id, 0, 1), tag_read,
+        sizeof(**out), &rows, n);
+
+    *out = rows;
+    return rc;
+}
+
+/* user_id_lock reads (and locks) a user's id by name. */
+static int
+user_id_lock(struct conn *c, const char *name, int64_t *id)
+{
+    PGresult *res = NULL;
+    struct args a;
+    int rc;
+
+    args_init(&a);
+    arg_text(&a, name);
+    if ((rc = run(c, S_USER_ID, &a, &res)) == ODS_E_OK) {
+        if (PQntuples(res) == 0)
+            rc = ODS_E_NOTFOUND;
+        else
+            *id = col_i64(res, 0, 0);
+    }
+    PQclear(res);
+    return rc;
+}
+
+static int
+set_scope_tx(struct conn *c, void *ctx)
+{
+    const struct tag_set *ts = ctx;
+    struct args a;
+    int64_t uid = 0;
+    int rc;
+
+    if ((rc = user_id_lock(c, ts->user, &uid)) != ODS_E_OK ||
+        (rc = tags_exist(c, ts->ids, ts->n)) != ODS_E_OK ||
+        (rc = run(c, S_SCOPE_CLEAR, args_ids(&a, uid, 0, 1), NULL)) != ODS_E_OK)
+        return rc;
+    for (size_t i = 0; i < ts->n && rc == ODS_E_OK; i++)
+        rc = run(c, S_SCOPE_ADD, args_ids(&a, uid, ts->ids[i], 2), NULL);
+    return rc == ODS_E_OK ? run(c, S_EPOCH_BUMP, NULL, NULL) : rc;
+}
+
+static int
+pg_user_set_scope(store_t *st, const char *user, const int64_t *tag_ids, size_t n)
+{
+    struct tag_set ts = { .user = user, .ids = tag_ids, .n = n };
+
+    return in_tx(st, set_scope_tx, &ts);
+}
+
+static int
+pg_user_scope(store_t *st, const char *user, struct tag **out, size_t *n)
+{
+    void *rows = NULL;
+    struct args a;
+    int rc;
+
+    args_init(&a);
+    arg_text(&a, user);
+    rc = list_store(st, S_SCOPE_LIST, &a, tag_read, sizeof(**out), &rows, n);
+    *out = rows;
+    return rc;
+}
+
+static int
+set_limits_tx(struct conn *c, void *ctx)
+{
+    const struct tag_set *ts = ctx;
+    struct args a;
+    int64_t uid = 0;
+    int rc;
+
+    if ((rc = user_id_lock(c, ts->user, &uid)) != ODS_E_OK)
+        return rc;
+    args_init(&a);
+    arg_i64(&a, uid);
+    arg_i64(&a, ts->limits->calls);
+    arg_i64(&a, ts->limits->window_s);
+    arg_i64(&a, ts->limits->concurrency);
+    if ((rc = run(c, S_LIMITS_SET, &a, NULL)) != ODS_E_OK)
+        return rc;
+    return run(c, S_EPOCH_BUMP, NULL, NULL);
+}
+
+static int
+pg_user_set_limits(store_t *st, const char *user, const struct user_limits *l)
+{
+    struct tag_set ts = { .user = user, .limits = l };
+
+    if (l->calls < 0 || l->window_s < 0 || l->concurrency < 0)
+        return ODS_E_INVAL;
+    return in_tx(st, set_limits_tx, &ts);
+}
+
+static int
+pg_user_limits(store_t *st, const char *user, struct user_limits *out)
+{
+    struct args a;
+
+    args_init(&a);
+    arg_text(&a, user);
+    return get_store(st, S_LIMITS_GET, &a, limits_read, out, sizeof(*out));
+}
+
 static const struct store_ops pg_ops = {
     .name              = "postgresql",
     .close             = pg_close,
@@ -2680,6 +3148,24 @@ static const struct store_ops pg_ops = {
     .key_add           = pg_key_add,
     .key_list          = pg_key_list,
     .key_revoke        = pg_key_revoke,
+    .key_get_id        = pg_key_get_id,
+    .key_update        = pg_key_update,
+    .key_del           = pg_key_del,
+    .key_set_tags      = pg_key_set_tags,
+    .key_tags          = pg_key_tags,
+    .tag_add           = pg_tag_add,
+    .tag_get           = pg_tag_get,
+    .tag_get_id        = pg_tag_get_id,
+    .tag_list          = pg_tag_list,
+    .tag_rename        = pg_tag_rename,
+    .tag_del           = pg_tag_del,
+    .tag_assign        = pg_tag_assign,
+    .tag_unassign      = pg_tag_unassign,
+    .asset_tags        = pg_asset_tags,
+    .user_set_scope    = pg_user_set_scope,
+    .user_scope        = pg_user_scope,
+    .user_set_limits   = pg_user_set_limits,
+    .user_limits       = pg_user_limits,
     .enroll            = pg_enroll,
     .agent_get         = pg_agent_get,
     .profile_add       = pg_profile_add,

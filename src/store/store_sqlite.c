@@ -183,6 +183,8 @@ static const char *const pragmas[] = {
 #define AUDIT_COLS "id, at_ms, user, remote, action, target, result, detail"
 #define KEY_COLS   "id, token, name, modules, max_uses, uses, expires_ms, revoked, created_ms"
 #define AGENT_COLS "uuid, asset_id, secret_hash, enrolled_ms"
+#define TAG_COLS   "id, name, created_ms"
+#define TAG_COLS_T "t.id, t.name, t.created_ms"
 #define PROFILE_COLS "id, name, os_family, is_default, cpu_limit, cpu_throttle, " \
                    "checkin_hold_s, lease_s, max_concurrent"
 
@@ -202,6 +204,11 @@ enum stmt_id {
     S_SWEEP_ASSETS, S_SWEEP_REQUEUE, S_SWEEP_EXPIRE,
     S_RESULT_ADD, S_RESULT_GET, S_INVENTORY_SET, S_INVENTORY_GET, S_HISTORY_ADD, S_HISTORY_LIST,
     S_KEY_ADD, S_KEY_LIST, S_KEY_GET, S_KEY_USE, S_KEY_REVOKE,
+    S_KEY_GET_ID, S_KEY_UPDATE, S_KEY_UNLINK, S_KEY_DEL, S_KEY_TAGS_CLEAR, S_KEY_TAG_ADD,
+    S_KEY_TAGS, S_ENROLL_TAGS,
+    S_TAG_ADD, S_TAG_GET, S_TAG_GET_ID, S_TAG_LIST, S_TAG_RENAME, S_TAG_SCOPED, S_TAG_DEL,
+    S_TAG_ASSIGN, S_TAG_UNASSIGN, S_ASSET_TAGS,
+    S_SCOPE_CLEAR, S_SCOPE_ADD, S_SCOPE_LIST, S_LIMITS_SET, S_LIMITS_GET,
     S_AGENT_ADD, S_AGENT_GET,
     S_PROFILE_ADD, S_PROFILE_LIST, S_PROFILE_GET, S_PROFILE_FOR_ASSET,
     S_AUDIT_ADD, S_AUDIT_LIST,
@@ -283,6 +290,41 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_KEY_GET]       = "SELECT " KEY_COLS " FROM actkeys WHERE token = ?1",
     [S_KEY_USE]       = "UPDATE actkeys SET uses = uses + 1 WHERE id = ?1",
     [S_KEY_REVOKE]    = "UPDATE actkeys SET revoked = 1 WHERE token = ?1 OR (name = ?1 AND name <> '')",
+    [S_KEY_GET_ID]    = "SELECT " KEY_COLS " FROM actkeys WHERE id = ?1",
+    [S_KEY_UPDATE]    = "UPDATE actkeys SET name = ?2, modules = ?3, max_uses = ?4, expires_ms = ?5,"
+                        " revoked = ?6 WHERE id = ?1",
+    [S_KEY_UNLINK]    = "UPDATE assets SET key_id = NULL WHERE key_id = ?1",
+    [S_KEY_DEL]       = "DELETE FROM actkeys WHERE id = ?1",
+    [S_KEY_TAGS_CLEAR]= "DELETE FROM key_tags WHERE key_id = ?1",
+    [S_KEY_TAG_ADD]   = "INSERT INTO key_tags(key_id, tag_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    [S_KEY_TAGS]      = "SELECT " TAG_COLS_T " FROM key_tags k JOIN tags t ON t.id = k.tag_id"
+                        " WHERE k.key_id = ?1 ORDER BY t.name",
+    [S_ENROLL_TAGS]   = "INSERT INTO asset_tags(asset_id, tag_id) SELECT ?1, tag_id FROM key_tags"
+                        " WHERE key_id = ?2 ON CONFLICT DO NOTHING",
+    [S_TAG_ADD]       = "INSERT INTO tags(name, created_ms) VALUES (?1, ?2)",
+    [S_TAG_GET]       = "SELECT " TAG_COLS " FROM tags WHERE name = ?1",
+    [S_TAG_GET_ID]    = "SELECT " TAG_COLS " FROM tags WHERE id = ?1",
+    /* ASCII case-insensitive "contains"; NULL lists every tag */
+    [S_TAG_LIST]      = "SELECT " TAG_COLS " FROM tags WHERE ?1 IS NULL"
+                        " OR instr(lower(name), lower(?1)) > 0 ORDER BY name",
+    [S_TAG_RENAME]    = "UPDATE tags SET name = ?2 WHERE id = ?1",
+    [S_TAG_SCOPED]    = "SELECT count(*) FROM user_scopes WHERE tag_id = ?1",
+    [S_TAG_DEL]       = "DELETE FROM tags WHERE id = ?1",
+    [S_TAG_ASSIGN]    = "INSERT INTO asset_tags(asset_id, tag_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    [S_TAG_UNASSIGN]  = "DELETE FROM asset_tags WHERE asset_id = ?1 AND tag_id = ?2",
+    [S_ASSET_TAGS]    = "SELECT " TAG_COLS_T " FROM asset_tags a JOIN tags t ON t.id = a.tag_id"
+                        " WHERE a.asset_id = ?1 ORDER BY t.name",
+    [S_SCOPE_CLEAR]   = "DELETE FROM user_scopes WHERE user_id = ?1",
+    [S_SCOPE_ADD]     = "INSERT INTO user_scopes(user_id, tag_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    [S_SCOPE_LIST]    = "SELECT " TAG_COLS_T " FROM user_scopes s JOIN tags t ON t.id = s.tag_id"
+                        " JOIN users u ON u.id = s.user_id WHERE u.name = ?1 ORDER BY t.name",
+    [S_LIMITS_SET]    = "INSERT INTO user_limits(user_id, calls, window_s, concurrency)"
+                        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(user_id) DO UPDATE SET"
+                        " calls = excluded.calls, window_s = excluded.window_s,"
+                        " concurrency = excluded.concurrency",
+    [S_LIMITS_GET]    = "SELECT coalesce(l.calls, 0), coalesce(l.window_s, 0),"
+                        " coalesce(l.concurrency, 0) FROM users u"
+                        " LEFT JOIN user_limits l ON l.user_id = u.id WHERE u.name = ?1",
     [S_AGENT_ADD]     = "INSERT INTO agents(" AGENT_COLS ") VALUES (?1, ?2, ?3, ?4)",
     [S_AGENT_GET]     = "SELECT " AGENT_COLS " FROM agents WHERE uuid = ?1",
     [S_PROFILE_ADD]   = "INSERT INTO profiles(name, os_family, is_default, cpu_limit, cpu_throttle,"
@@ -642,6 +684,16 @@ key_read(sqlite3_stmt *q, void *record)
     k->expires_ms = sqlite3_column_int64(q, 6);
     k->revoked = sqlite3_column_int(q, 7) != 0;
     k->created_ms = sqlite3_column_int64(q, 8);
+}
+
+static void
+tag_read(sqlite3_stmt *q, void *record)
+{
+    struct tag *t = record;
+
+    t->id = sqlite3_column_int64(q, 0);
+    col_text(q, 1, t->name, sizeof(t->name));
+    t->created_ms = sqlite3_column_int64(q, 2);
 }
 
 static void
@@ -1991,7 +2043,8 @@ static int
 enroll_tx(struct conn *c, const struct enrollment *e, struct asset *a, const char **why)
 {
     sqlite3_stmt *kget = stmt(c, S_KEY_GET), *kuse = stmt(c, S_KEY_USE),
-        *aadd = stmt(c, S_ASSET_ADD), *agadd = stmt(c, S_AGENT_ADD);
+        *aadd = stmt(c, S_ASSET_ADD), *agadd = stmt(c, S_AGENT_ADD),
+        *etags = stmt(c, S_ENROLL_TAGS);
     struct actkey k;
     int rc;
 
@@ -2015,7 +2068,12 @@ enroll_tx(struct conn *c, const struct enrollment *e, struct asset *a, const cha
         bind_text(agadd, 3, e->secret_hash) != SQLITE_OK ||
         sqlite3_bind_int64(agadd, 4, e->now_ms) != SQLITE_OK)
         return ODS_E_STORE;
-    return insert_code(run(agadd));
+    if ((rc = insert_code(run(agadd))) != ODS_E_OK)
+        return rc;
+    if (etags == NULL || sqlite3_bind_int64(etags, 1, a->id) != SQLITE_OK ||
+        sqlite3_bind_int64(etags, 2, k.id) != SQLITE_OK || run(etags) != SQLITE_DONE)
+        return ODS_E_STORE;
+    return ODS_E_OK;
 }
 
 static int
@@ -2215,6 +2273,430 @@ out:
     return rc;
 }
 
+/* --- activation keys by id, tags, user scopes and limits --------------------------- */
+
+/* read_by_id reads the first row of a statement bound to one id (see read_one). */
+static int
+read_by_id(store_t *st, enum stmt_id id, int64_t key, row_reader read, void *out, size_t size)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, id);
+    int rc = ODS_E_STORE;
+
+    if (q != NULL && sqlite3_bind_int64(q, 1, key) == SQLITE_OK)
+        rc = read_one(q, read, out, size);
+    conn_release(c);
+    return rc;
+}
+
+/* list_by_id reads every row of a statement bound to one id. Caller frees *out. */
+static int
+list_by_id(store_t *st, enum stmt_id id, int64_t key, row_reader read, size_t size,
+    void **out, size_t *n)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, id);
+    int rc = ODS_E_STORE;
+
+    *out = NULL;
+    *n = 0;
+    if (q != NULL && sqlite3_bind_int64(q, 1, key) == SQLITE_OK)
+        rc = read_all(q, read, size, out, n);
+    conn_release(c);
+    return rc;
+}
+
+/* exists_id tells whether statement id (a read by one id) finds a row. */
+static int
+exists_id(struct conn *c, enum stmt_id id, int64_t key)
+{
+    sqlite3_stmt *q = stmt(c, id);
+    int rc;
+
+    if (q == NULL || sqlite3_bind_int64(q, 1, key) != SQLITE_OK)
+        return ODS_E_STORE;
+    rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW ? ODS_E_OK : rc == SQLITE_DONE ? ODS_E_NOTFOUND : ODS_E_STORE;
+}
+
+/* run_ids binds (a, b) to statement id and runs it; *changed (may be NULL) gets the
+ * number of rows touched. */
+static int
+run_ids(struct conn *c, enum stmt_id id, int64_t a, int64_t b, int nbind, int *changed)
+{
+    sqlite3_stmt *q = stmt(c, id);
+
+    if (q == NULL || sqlite3_bind_int64(q, 1, a) != SQLITE_OK ||
+        (nbind > 1 && sqlite3_bind_int64(q, 2, b) != SQLITE_OK) || run(q) != SQLITE_DONE)
+        return ODS_E_STORE;
+    if (changed != NULL)
+        *changed = sqlite3_changes(c->db);
+    return ODS_E_OK;
+}
+
+static int
+sqlite_key_get_id(store_t *st, int64_t id, struct actkey *out)
+{
+    return read_by_id(st, S_KEY_GET_ID, id, key_read, out, sizeof(*out));
+}
+
+static int
+sqlite_key_update(store_t *st, const struct actkey *k)
+{
+    if (!fits(k->name, sizeof(k->name)) || k->max_uses < 0 || k->expires_ms < 0)
+        return ODS_E_INVAL;
+
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_KEY_UPDATE);
+    int rc = ODS_E_STORE;
+
+    if (q != NULL && sqlite3_bind_int64(q, 1, k->id) == SQLITE_OK &&
+        bind_text(q, 2, k->name) == SQLITE_OK &&
+        sqlite3_bind_int64(q, 3, k->modules) == SQLITE_OK &&
+        sqlite3_bind_int(q, 4, k->max_uses) == SQLITE_OK &&
+        sqlite3_bind_int64(q, 5, k->expires_ms) == SQLITE_OK &&
+        sqlite3_bind_int(q, 6, k->revoked) == SQLITE_OK && run(q) == SQLITE_DONE)
+        rc = sqlite3_changes(c->db) == 0 ? ODS_E_NOTFOUND : ODS_E_OK;
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_key_del(store_t *st, int64_t id)
+{
+    struct conn *c = conn_acquire(st);
+    int changed = 0;
+    int rc;
+
+    if ((rc = tx_begin(c)) == ODS_E_OK) {
+        if ((rc = run_ids(c, S_KEY_UNLINK, id, 0, 1, NULL)) == ODS_E_OK &&
+            (rc = run_ids(c, S_KEY_DEL, id, 0, 1, &changed)) == ODS_E_OK && changed == 0)
+            rc = ODS_E_NOTFOUND;
+        rc = tx_finish(c, rc);
+    }
+    conn_release(c);
+    return rc;
+}
+
+/* tags_exist checks that every id names a tag. */
+static int
+tags_exist(struct conn *c, const int64_t *ids, size_t n)
+{
+    int rc = ODS_E_OK;
+
+    for (size_t i = 0; i < n && rc == ODS_E_OK; i++)
+        rc = exists_id(c, S_TAG_GET_ID, ids[i]);
+    return rc;
+}
+
+static int
+key_set_tags_tx(struct conn *c, int64_t key_id, const int64_t *ids, size_t n)
+{
+    int rc;
+
+    if ((rc = exists_id(c, S_KEY_GET_ID, key_id)) != ODS_E_OK ||
+        (rc = tags_exist(c, ids, n)) != ODS_E_OK ||
+        (rc = run_ids(c, S_KEY_TAGS_CLEAR, key_id, 0, 1, NULL)) != ODS_E_OK)
+        return rc;
+    for (size_t i = 0; i < n && rc == ODS_E_OK; i++)
+        rc = run_ids(c, S_KEY_TAG_ADD, key_id, ids[i], 2, NULL);
+    return rc;
+}
+
+static int
+sqlite_key_set_tags(store_t *st, int64_t key_id, const int64_t *tag_ids, size_t n)
+{
+    struct conn *c = conn_acquire(st);
+    int rc;
+
+    if ((rc = tx_begin(c)) == ODS_E_OK) {
+        rc = key_set_tags_tx(c, key_id, tag_ids, n);
+        rc = tx_finish(c, rc);
+    }
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_key_tags(store_t *st, int64_t key_id, struct tag **out, size_t *n)
+{
+    void *rows = NULL;
+    int rc = list_by_id(st, S_KEY_TAGS, key_id, tag_read, sizeof(**out), &rows, n);
+
+    *out = rows;
+    return rc;
+}
+
+static int
+sqlite_tag_add(store_t *st, struct tag *t)
+{
+    if (!fits(t->name, sizeof(t->name)) || t->name[0] == '\0')
+        return ODS_E_INVAL;
+
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_TAG_ADD);
+    int64_t now = now_ms();
+    int rc = ODS_E_STORE;
+
+    if (q != NULL && bind_text(q, 1, t->name) == SQLITE_OK &&
+        sqlite3_bind_int64(q, 2, now) == SQLITE_OK &&
+        (rc = insert_code(run(q))) == ODS_E_OK) {
+        t->id = sqlite3_last_insert_rowid(c->db);
+        t->created_ms = now;
+    }
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_tag_get(store_t *st, const char *name, struct tag *out)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_TAG_GET);
+    int rc = ODS_E_STORE;
+
+    if (q != NULL && bind_text(q, 1, name) == SQLITE_OK)
+        rc = read_one(q, tag_read, out, sizeof(*out));
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_tag_get_id(store_t *st, int64_t id, struct tag *out)
+{
+    return read_by_id(st, S_TAG_GET_ID, id, tag_read, out, sizeof(*out));
+}
+
+static int
+sqlite_tag_list(store_t *st, const char *name_contains, struct tag **out, size_t *n)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_TAG_LIST);
+    void *rows = NULL;
+    int rc = ODS_E_STORE;
+
+    *out = NULL;
+    *n = 0;
+    if (q != NULL && (name_contains != NULL ? bind_text(q, 1, name_contains) :
+            sqlite3_bind_null(q, 1)) == SQLITE_OK &&
+        (rc = read_all(q, tag_read, sizeof(**out), &rows, n)) == ODS_E_OK)
+        *out = rows;
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_tag_rename(store_t *st, int64_t id, const char *new_name)
+{
+    if (!fits(new_name, STORE_TAG_MAX) || new_name[0] == '\0')
+        return ODS_E_INVAL;
+
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_TAG_RENAME);
+    int rc = ODS_E_STORE;
+
+    if (q != NULL && sqlite3_bind_int64(q, 1, id) == SQLITE_OK &&
+        bind_text(q, 2, new_name) == SQLITE_OK && (rc = insert_code(run(q))) == ODS_E_OK)
+        rc = sqlite3_changes(c->db) == 0 ? ODS_E_NOTFOUND : ODS_E_OK;
+    conn_release(c);
+    return rc;
+}
+
+/* tag_del_tx deletes a tag; a user scope that named it changes, so the auth epoch
+ * moves then. */
+static int
+tag_del_tx(struct conn *c, int64_t id)
+{
+    sqlite3_stmt *q = stmt(c, S_TAG_SCOPED);
+    int64_t scoped = 0;
+    int changed = 0, rc;
+
+    if (q == NULL || sqlite3_bind_int64(q, 1, id) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
+        if (q != NULL)
+            sqlite3_reset(q);
+        return ODS_E_STORE;
+    }
+    scoped = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    if ((rc = run_ids(c, S_TAG_DEL, id, 0, 1, &changed)) != ODS_E_OK)
+        return rc;
+    if (changed == 0)
+        return ODS_E_NOTFOUND;
+    return scoped > 0 ? run_id(c, S_EPOCH_BUMP) : ODS_E_OK;
+}
+
+static int
+sqlite_tag_del(store_t *st, int64_t id)
+{
+    struct conn *c = conn_acquire(st);
+    int rc;
+
+    if ((rc = tx_begin(c)) == ODS_E_OK) {
+        rc = tag_del_tx(c, id);
+        rc = tx_finish(c, rc);
+    }
+    conn_release(c);
+    return rc;
+}
+
+/* tag_link puts (assign) or takes off a tag, after checking both rows exist. */
+static int
+tag_link(store_t *st, enum stmt_id id, int64_t tag_id, int64_t asset_id)
+{
+    struct conn *c = conn_acquire(st);
+    int rc;
+
+    if ((rc = tx_begin(c)) == ODS_E_OK) {
+        if ((rc = exists_id(c, S_ASSET_MODULES, asset_id)) == ODS_E_OK &&
+            (rc = exists_id(c, S_TAG_GET_ID, tag_id)) == ODS_E_OK)
+            rc = run_ids(c, id, asset_id, tag_id, 2, NULL);
+        rc = tx_finish(c, rc);
+    }
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_tag_assign(store_t *st, int64_t tag_id, int64_t asset_id)
+{
+    return tag_link(st, S_TAG_ASSIGN, tag_id, asset_id);
+}
+
+static int
+sqlite_tag_unassign(store_t *st, int64_t tag_id, int64_t asset_id)
+{
+    return tag_link(st, S_TAG_UNASSIGN, tag_id, asset_id);
+}
+
+static int
+sqlite_asset_tags(store_t *st, int64_t asset_id, struct tag **out, size_t *n)
+{
+    void *rows = NULL;
+    int rc = list_by_id(st, S_ASSET_TAGS, asset_id, tag_read, sizeof(**out), &rows, n);
+
+    *out = rows;
+    return rc;
+}
+
+/* user_id_get reads a user's id by name. */
+static int
+user_id_get(struct conn *c, const char *name, int64_t *id)
+{
+    sqlite3_stmt *q = stmt(c, S_USER_GET);
+    struct user u;
+    int rc;
+
+    if (q == NULL || bind_text(q, 1, name) != SQLITE_OK)
+        return ODS_E_STORE;
+    if ((rc = read_one(q, user_read, &u, sizeof(u))) == ODS_E_OK)
+        *id = u.id;
+    return rc;
+}
+
+static int
+set_scope_tx(struct conn *c, const char *user, const int64_t *ids, size_t n)
+{
+    int64_t uid = 0;
+    int rc;
+
+    if ((rc = user_id_get(c, user, &uid)) != ODS_E_OK ||
+        (rc = tags_exist(c, ids, n)) != ODS_E_OK ||
+        (rc = run_ids(c, S_SCOPE_CLEAR, uid, 0, 1, NULL)) != ODS_E_OK)
+        return rc;
+    for (size_t i = 0; i < n && rc == ODS_E_OK; i++)
+        rc = run_ids(c, S_SCOPE_ADD, uid, ids[i], 2, NULL);
+    return rc == ODS_E_OK ? run_id(c, S_EPOCH_BUMP) : rc;
+}
+
+static int
+sqlite_user_set_scope(store_t *st, const char *user, const int64_t *tag_ids, size_t n)
+{
+    struct conn *c = conn_acquire(st);
+    int rc;
+
+    if ((rc = tx_begin(c)) == ODS_E_OK) {
+        rc = set_scope_tx(c, user, tag_ids, n);
+        rc = tx_finish(c, rc);
+    }
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_user_scope(store_t *st, const char *user, struct tag **out, size_t *n)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_SCOPE_LIST);
+    void *rows = NULL;
+    int rc = ODS_E_STORE;
+
+    *out = NULL;
+    *n = 0;
+    if (q != NULL && bind_text(q, 1, user) == SQLITE_OK &&
+        (rc = read_all(q, tag_read, sizeof(**out), &rows, n)) == ODS_E_OK)
+        *out = rows;
+    conn_release(c);
+    return rc;
+}
+
+static int
+set_limits_tx(struct conn *c, const char *user, const struct user_limits *l)
+{
+    sqlite3_stmt *q = stmt(c, S_LIMITS_SET);
+    int64_t uid = 0;
+    int rc;
+
+    if ((rc = user_id_get(c, user, &uid)) != ODS_E_OK)
+        return rc;
+    if (q == NULL || sqlite3_bind_int64(q, 1, uid) != SQLITE_OK ||
+        sqlite3_bind_int(q, 2, l->calls) != SQLITE_OK ||
+        sqlite3_bind_int(q, 3, l->window_s) != SQLITE_OK ||
+        sqlite3_bind_int(q, 4, l->concurrency) != SQLITE_OK || run(q) != SQLITE_DONE)
+        return ODS_E_STORE;
+    return run_id(c, S_EPOCH_BUMP);
+}
+
+static int
+sqlite_user_set_limits(store_t *st, const char *user, const struct user_limits *l)
+{
+    if (l->calls < 0 || l->window_s < 0 || l->concurrency < 0)
+        return ODS_E_INVAL;
+
+    struct conn *c = conn_acquire(st);
+    int rc;
+
+    if ((rc = tx_begin(c)) == ODS_E_OK) {
+        rc = set_limits_tx(c, user, l);
+        rc = tx_finish(c, rc);
+    }
+    conn_release(c);
+    return rc;
+}
+
+static void
+limits_read(sqlite3_stmt *q, void *record)
+{
+    struct user_limits *l = record;
+
+    l->calls = sqlite3_column_int(q, 0);
+    l->window_s = sqlite3_column_int(q, 1);
+    l->concurrency = sqlite3_column_int(q, 2);
+}
+
+static int
+sqlite_user_limits(store_t *st, const char *user, struct user_limits *out)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_LIMITS_GET);
+    int rc = ODS_E_STORE;
+
+    if (q != NULL && bind_text(q, 1, user) == SQLITE_OK)
+        rc = read_one(q, limits_read, out, sizeof(*out));
+    conn_release(c);
+    return rc;
+}
+
 static const struct store_ops sqlite_ops = {
     .name              = "sqlite",
     .close             = sqlite_close,
@@ -2238,6 +2720,24 @@ static const struct store_ops sqlite_ops = {
     .key_add           = sqlite_key_add,
     .key_list          = sqlite_key_list,
     .key_revoke        = sqlite_key_revoke,
+    .key_get_id        = sqlite_key_get_id,
+    .key_update        = sqlite_key_update,
+    .key_del           = sqlite_key_del,
+    .key_set_tags      = sqlite_key_set_tags,
+    .key_tags          = sqlite_key_tags,
+    .tag_add           = sqlite_tag_add,
+    .tag_get           = sqlite_tag_get,
+    .tag_get_id        = sqlite_tag_get_id,
+    .tag_list          = sqlite_tag_list,
+    .tag_rename        = sqlite_tag_rename,
+    .tag_del           = sqlite_tag_del,
+    .tag_assign        = sqlite_tag_assign,
+    .tag_unassign      = sqlite_tag_unassign,
+    .asset_tags        = sqlite_asset_tags,
+    .user_set_scope    = sqlite_user_set_scope,
+    .user_scope        = sqlite_user_scope,
+    .user_set_limits   = sqlite_user_set_limits,
+    .user_limits       = sqlite_user_limits,
     .enroll            = sqlite_enroll,
     .agent_get         = sqlite_agent_get,
     .profile_add       = sqlite_profile_add,
