@@ -96,6 +96,27 @@ int qps_parse_launch(const char *asset_id, const struct qps_arg *args, size_t na
  * exceeds QPS_BODY_MAX (413 INVALID_REQUEST), ODS_E_NOMEM (500 INTERNAL_ERROR). */
 int qps_parse_empty_request(const char *body, size_t len, struct qps_error *err);
 
+/* A request body read under the rules of qps_parse_empty_request (no DOCTYPE or
+ * entities, nesting limits, root ServiceRequest without a namespace). */
+struct _xmlDoc;
+struct json_t;
+enum qps_body_kind { QPS_BODY_EMPTY = 0, QPS_BODY_XML, QPS_BODY_JSON };
+struct qps_body {
+    enum qps_body_kind kind;
+    struct _xmlDoc    *xml;       /* XML: the document, its root is ServiceRequest */
+    struct json_t     *json;      /* JSON: the whole document */
+    struct json_t     *request;   /* JSON: the ServiceRequest object inside json */
+};
+
+/* qps_body_read parses a body (len bytes; the caller enforces the size limit) as XML or
+ * JSON, told by the first non-blank byte. hint is the resolution given with a malformed
+ * body (NULL: the launch's). Returns 0 with *out filled (free with qps_body_free), or
+ * ODS_E_PARSE / ODS_E_NOMEM with *err filled. */
+int qps_body_read(const char *body, size_t len, const char *hint, struct qps_body *out,
+    struct qps_error *err);
+/* qps_body_free releases what qps_body_read kept. NULL-safe. */
+void qps_body_free(struct qps_body *b);
+
 /* qps_render_launch appends a SUCCESS ServiceResponse with one SingleModuleResponse
  * naming `module` and the given asset ids (count = n; assetIds is written "[1,2,3]",
  * no spaces, a JSON string in the JSON form). base_url is the server's public URL
