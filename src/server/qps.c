@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -315,14 +316,25 @@ int
 qps_parse_launch(const char *asset_id, const struct qps_arg *args, size_t nargs,
     struct launch_request *out, struct qps_error *err)
 {
+    int64_t id;
+    int rc = parse_asset_id(asset_id, &id, err);
+
+    if (rc == 0)
+        rc = qps_parse_launch_args(args, nargs, out, err);
+    if (rc == 0)
+        out->asset_id = id;
+    return rc;
+}
+
+int
+qps_parse_launch_args(const struct qps_arg *args, size_t nargs, struct launch_request *out,
+    struct qps_error *err)
+{
     const struct qps_arg *scan_arg = NULL, *override_arg = NULL;
     int scan_seen = 0, override_seen = 0;
     struct launch_request req = { 0 };
     int rc;
 
-    rc = parse_asset_id(asset_id, &req.asset_id, err);
-    if (rc != 0)
-        return rc;
     /* Names match in any case: the vendor's own sample sends OverrideConfigCpu. A
      * repeated name counts even when spelled differently, as the intent is unclear. */
     for (size_t i = 0; i < nargs; i++) {
@@ -826,5 +838,78 @@ qps_render_error(struct buf *out, enum qps_format fmt, const char *base_url,
         rc = buf_puts(out, "</errorResolution>\n"
             "    </responseErrorDetails>\n"
             "</ServiceResponse>\n");
+    return rollback(out, mark, rc);
+}
+
+/* xml_tree writes the members of object o as elements, indented by depth. An array
+ * member K writes <K> holding the members of each of its objects (the vendor's
+ * <list><Type>...</Type></list> shape); null members are left out. */
+static int
+xml_tree(struct buf *b, json_t *o, int depth)
+{
+    const char *key;
+    json_t *v;
+    int rc = 0;
+
+    json_object_foreach(o, key, v) {
+        if (json_is_null(v))
+            continue;
+        rc = buf_printf(b, "%*s<%s>", depth * 4, "", key);
+        if (rc == 0 && json_is_string(v))
+            rc = buf_xml_escaped(b, json_string_value(v));
+        else if (rc == 0 && json_is_integer(v))
+            rc = buf_printf(b, "%lld", (long long)json_integer_value(v));
+        else if (rc == 0 && json_is_boolean(v))
+            rc = buf_puts(b, json_is_true(v) ? "true" : "false");
+        else if (rc == 0 && json_is_object(v)) {
+            rc = buf_puts(b, "\n");
+            if (rc == 0)
+                rc = xml_tree(b, v, depth + 1);
+            if (rc == 0)
+                rc = buf_printf(b, "%*s", depth * 4, "");
+        } else if (rc == 0 && json_is_array(v)) {
+            size_t i;
+            json_t *item;
+            rc = buf_puts(b, "\n");
+            json_array_foreach(v, i, item) {
+                if (rc == 0 && json_is_object(item))
+                    rc = xml_tree(b, item, depth + 1);
+            }
+            if (rc == 0)
+                rc = buf_printf(b, "%*s", depth * 4, "");
+        }
+        if (rc == 0)
+            rc = buf_printf(b, "</%s>\n", key);
+        if (rc != 0)
+            break;
+    }
+    return rc;
+}
+
+int
+qps_render_tree(struct buf *out, enum qps_format fmt, struct json_t *response)
+{
+    size_t mark = out->len;
+    int rc;
+
+    if (fmt == QPS_JSON) {
+        json_t *doc = json_pack("{s:O}", "ServiceResponse", response);
+        if (doc == NULL)
+            return ODS_E_NOMEM;
+        char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(doc);
+        if (text == NULL)
+            return ODS_E_NOMEM;
+        rc = buf_puts(out, text);
+        if (rc == 0)
+            rc = buf_puts(out, "\n");
+        free(text);
+        return rollback(out, mark, rc);
+    }
+    rc = buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ServiceResponse>\n");
+    if (rc == 0)
+        rc = xml_tree(out, response, 1);
+    if (rc == 0)
+        rc = buf_puts(out, "</ServiceResponse>\n");
     return rollback(out, mark, rc);
 }

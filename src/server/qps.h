@@ -88,6 +88,11 @@ struct launch_request {
 int qps_parse_launch(const char *asset_id, const struct qps_arg *args, size_t nargs,
     struct launch_request *out, struct qps_error *err);
 
+/* qps_parse_launch_args is qps_parse_launch without the path's asset id (launch by
+ * filter); out->asset_id is left 0. */
+int qps_parse_launch_args(const struct qps_arg *args, size_t nargs, struct launch_request *out,
+    struct qps_error *err);
+
 /* qps_parse_empty_request checks a launch body: empty (or only whitespace), an XML
  * <ServiceRequest/> with no child elements (XML declaration, BOM and whitespace
  * allowed; DOCTYPE and entities refused), or JSON {"ServiceRequest":{}}. The format is
@@ -124,6 +129,14 @@ void qps_body_free(struct qps_body *b);
  * Returns 0 or a buf error; on error *out is left as it was. */
 int qps_render_launch(struct buf *out, enum qps_format fmt, const char *base_url,
     const char *module, const int64_t *asset_ids, size_t n);
+
+/* qps_render_tree appends a ServiceResponse whose members are those of the JSON object
+ * response, in order: as JSON {"ServiceResponse": response}, or as XML with one element
+ * per member, objects nested, an array member K written as <K> holding the members of
+ * each of its objects (so "data":[{"HostAsset":{...}}] is <data><HostAsset>...), and
+ * null members left out. The caller keeps its reference to response. Returns 0 or a
+ * buf error (ODS_E_TOOBIG past out's maximum; *out is then left as it was). */
+int qps_render_tree(struct buf *out, enum qps_format fmt, struct json_t *response);
 
 /* qps_render_error appends an error ServiceResponse for *err (code, message,
  * resolution). Returns 0 or a buf error; on error *out is left as it was. */

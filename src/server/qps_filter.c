@@ -569,3 +569,17 @@ qps_filter_free(struct qps_filter *f)
         free(f->criteria[i].values);
     f->ncriteria = 0;
 }
+
+int
+qps_filter_read(const char *body, size_t len, struct qps_filter *out, struct qps_error *err)
+{
+    struct qps_body b;
+    int rc = qps_body_read(body != NULL ? body : "", len, FILTER_HINT, &b, err);
+
+    memset(out, 0, sizeof(*out));
+    out->limit = QPS_FILTER_LIMIT_DEFAULT;
+    if (rc == ODS_E_OK)
+        rc = qps_filter_parse(&b, out, err);
+    qps_body_free(&b);
+    return rc;
+}

@@ -39,6 +39,9 @@ struct qps_filter {
  * INVALID_REQUEST naming the field, operator or value) / ODS_E_NOMEM with *err set. */
 int qps_filter_parse(const struct qps_body *body, struct qps_filter *out,
     struct qps_error *err);
+/* qps_filter_read is qps_body_read followed by qps_filter_parse (body may be NULL when
+ * len is 0; the caller enforces the size limit). */
+int qps_filter_read(const char *body, size_t len, struct qps_filter *out, struct qps_error *err);
 /* qps_filter_free releases the values. NULL-safe; leaves *f empty. */
 void qps_filter_free(struct qps_filter *f);
 
