@@ -9,7 +9,7 @@ static const struct scan_type_info scan_types[SCAN_TYPE_COUNT] = {
     { SCAN_INVENTORY,         "Inventory_Scan",        "Inventory Scan",          MOD_NONE, NULL },
     { SCAN_VULNERABILITY,     "Vulnerability_Scan",    "Vulnerability Scan",      MOD_VM,   "VM" },
     { SCAN_POLICY_COMPLIANCE, "PolicyCompliance_Scan", "Policy Compliance Scan",  MOD_PC,   "PC" },
-    { SCAN_UDC,               "UDC_Scan",              "UDC Scan",                MOD_PC,   "PC" },
+    { SCAN_UDC,               "UDC_Scan",              "UDC Scan",                MOD_PC | MOD_UDC, "PC or UDC" },
     { SCAN_SCA,               "SCA_Scan",              "SCA Scan",                MOD_SCA,  "SCA" },
     { SCAN_SWCA,              "SWCA_scan",             "SwCA Scan",               MOD_SWCA, "SWCA" },
 };

@@ -30,7 +30,8 @@ struct scan_type_info {
     enum scan_type type;
     const char *param;     /* the vendor's documented query value, e.g. "Inventory_Scan" */
     const char *module;    /* display name in responses, e.g. "Inventory Scan" */
-    unsigned    needs;     /* module bit the asset must have activated (MOD_NONE: none) */
+    unsigned    needs;     /* module bits of which the asset must have one activated
+                              (MOD_NONE: none) */
     const char *needs_name;/* that module's name as users write it, e.g. "VM" */
 };
 

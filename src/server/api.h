@@ -10,8 +10,20 @@
 /* api_ods.c: POST /qps/rest/1.0/ods/ca/agentasset/<id> - launch a scan on one asset. */
 enum handler_result api_ods_launch(struct request *r);
 enum handler_result api_ods_launch_done(struct request *r);
-/* api_ods.c: POST /qps/rest/1.0/ods/ca/agentasset - launch by filter (not yet). */
+/* api_ods.c: POST /qps/rest/1.0/ods/ca/agentasset - launch on every asset a filter
+ * matches (at most ODS_BULK_MAX), in one transaction. */
+#define ODS_BULK_MAX 10000
 enum handler_result api_ods_launch_bulk(struct request *r);
+enum handler_result api_ods_launch_bulk_done(struct request *r);
+
+/* api_asset.c: HostAsset search, get and count (QPS 2.0 am/hostasset). */
+enum handler_result api_asset_search(struct request *r);
+enum handler_result api_asset_get(struct request *r);
+enum handler_result api_asset_count(struct request *r);
+
+/* api_module.c: module activation and deactivation, on one asset or by filter. */
+enum handler_result api_module_activate(struct request *r);
+enum handler_result api_module_deactivate(struct request *r);
 
 /* api_meta.c: GET /qps/xsd/1.0/ca/agentasset.xsd and GET /healthz. */
 enum handler_result api_meta_xsd(struct request *r);

@@ -1,7 +1,9 @@
 /* api_jobs.c - the JSON API beside the QPS one: jobs with their life, an asset's jobs,
- * and what its scans found. Reads only; any authenticated user. */
+ * and what its scans found. Reads only; any authenticated user, within the user's
+ * scope (a job of an asset out of scope is as missing as the asset). */
 #include "api.h"
 #include "err.h"
+#include "scope.h"
 #include "server.h"
 #include "util.h"
 
@@ -92,6 +94,8 @@ api_jobs_get(struct request *r)
     if (id == 0)
         return HANDLER_REPLY;
     int rc = store_job_get(r->srv->store, id, &j);
+    if (rc == ODS_E_OK)
+        rc = scope_asset_visible(r->srv->store, &r->who, j.asset_id);
     if (rc == ODS_E_NOTFOUND) {
         http_reply_errorf(r, 404, QPS_NOT_FOUND, "List an asset's jobs to find job ids.",
             "Job %lld not found", (long long)id);
@@ -116,6 +120,8 @@ api_jobs_result(struct request *r)
         return HANDLER_REPLY;
     int rc = store_job_get(r->srv->store, id, &j);
     if (rc == 0)
+        rc = scope_asset_visible(r->srv->store, &r->who, j.asset_id);
+    if (rc == 0)
         rc = store_result_get(r->srv->store, id, &doc, &len);
     if (rc == ODS_E_NOTFOUND) {
         http_reply_errorf(r, 404, QPS_NOT_FOUND, "Results exist once a job is COMPLETED.",
@@ -139,12 +145,12 @@ api_jobs_result(struct request *r)
     return finish(r, rc);
 }
 
-/* asset_exists answers 404 (and returns false) for an unknown asset. */
+/* asset_exists answers 404 (and returns false) for an unknown asset or one out of the
+ * caller's scope. */
 static bool
 asset_exists(struct request *r, int64_t id)
 {
-    struct asset a;
-    int rc = store_asset_get(r->srv->store, id, &a);
+    int rc = scope_asset_visible(r->srv->store, &r->who, id);
 
     if (rc == ODS_E_NOTFOUND) {
         http_reply_errorf(r, 404, QPS_NOT_FOUND, "Check the asset id.", "Asset %lld not found",

@@ -1,9 +1,12 @@
-/* api_ods.c - the on-demand scan resource: POST /qps/rest/1.0/ods/ca/agentasset/<id>.
- * The launch is validated here, written by the group committer, and answered only
- * after its transaction is durable. */
+/* api_ods.c - the on-demand scan resource: POST /qps/rest/1.0/ods/ca/agentasset/<id>
+ * and, by filter, POST /qps/rest/1.0/ods/ca/agentasset. A launch is validated here,
+ * written by the group committer (a bulk launch as one item: one transaction), and
+ * answered only after its transaction is durable. */
 #include "api.h"
 #include "err.h"
 #include "log.h"
+#include "qps_filter.h"
+#include "scope.h"
 #include "server.h"
 #include "util.h"
 
@@ -34,6 +37,19 @@ api_ods_launch(struct request *r)
             target[0] = '\0';
         server_audit(r->srv, r->who.user, r->remote, "launch", target, qps_code_name(e.code), e.message);
         http_reply_error(r, &e);
+        return HANDLER_REPLY;
+    }
+    /* out of the caller's scope is the same answer as missing */
+    int vis = scope_asset_visible(r->srv->store, &r->who, lr.asset_id);
+    if (vis == ODS_E_NOTFOUND) {
+        server_audit(r->srv, r->who.user, r->remote, "launch", "out of scope", "NOT_FOUND", "");
+        http_reply_errorf(r, 404, QPS_NOT_FOUND,
+            "Check the asset id; search agents to find the ids this server knows.",
+            "Asset %lld not found", (long long)lr.asset_id);
+        return HANDLER_REPLY;
+    }
+    if (vis != ODS_E_OK) {
+        http_reply_internal(r, "asset scope not read", vis);
         return HANDLER_REPLY;
     }
     r->commit.nops = 1;
@@ -98,11 +114,126 @@ api_ods_launch_done(struct request *r)
     return HANDLER_REPLY;
 }
 
+/* bulk_refuse audits and answers a launch by filter refused before any job. */
+static enum handler_result
+bulk_refuse(struct request *r, const struct qps_error *e)
+{
+    server_audit(r->srv, r->who.user, r->remote, "launch", "filter", qps_code_name(e->code),
+        e->message);
+    http_reply_error(r, e);
+    return HANDLER_REPLY;
+}
+
 enum handler_result
 api_ods_launch_bulk(struct request *r)
 {
-    http_reply_errorf(r, 501, QPS_INVALID_REQUEST,
-        "Launch on each asset with POST /qps/rest/1.0/ods/ca/agentasset/<id>.",
-        "Launch by filter is not implemented in this version of odscan");
+    struct launch_request lr;
+    struct qps_filter f;
+    struct qps_error e;
+    struct asset_query q = { 0 };
+    int64_t *ids = NULL;
+    size_t n = 0;
+    bool more = false;
+    int rc;
+
+    memset(&f, 0, sizeof(f));
+    if (qps_parse_launch_args(r->args, r->nargs, &lr, &e) != 0 ||
+        qps_filter_read(r->body.data, r->body.len, &f, &e) != 0) {
+        qps_filter_free(&f);
+        return bulk_refuse(r, &e);
+    }
+    if (f.ncriteria == 0) {
+        qps_filter_free(&f);
+        qps_error_set(&e, 400, QPS_INVALID_REQUEST,
+            "Add <filters> with at least one Criteria, e.g. <Criteria field=\"id\" "
+            "operator=\"IN\">1,2</Criteria>; or launch on one asset with "
+            "/qps/rest/1.0/ods/ca/agentasset/<id>.",
+            "A launch by filter needs at least one criterion");
+        return bulk_refuse(r, &e);
+    }
+    q.criteria = f.criteria;
+    q.ncriteria = f.ncriteria;
+    q.limit = ODS_BULK_MAX;
+    scope_query(&r->who, &q);
+    rc = store_asset_search(r->srv->store, &q, &ids, &n, &more);
+    qps_filter_free(&f);
+    if (rc != ODS_E_OK) {
+        http_reply_internal(r, "assets not searched", rc);
+        return HANDLER_REPLY;
+    }
+    if (more) {
+        free(ids);
+        qps_error_set(&e, 400, QPS_INVALID_REQUEST,
+            "Narrow the filters or send the ids in batches (e.g. id IN with 1000 ids each).",
+            "The filters match more than %d assets: at most %d per launch", ODS_BULK_MAX,
+            ODS_BULK_MAX);
+        return bulk_refuse(r, &e);
+    }
+    if (n == 0) {
+        r->status = 200;
+        if (qps_render_launch(&r->out, r->fmt, http_base_url(r), lr.scan->module, NULL, 0) != 0)
+            http_reply_internal(r, "response too large", ODS_E_TOOBIG);
+        return HANDLER_REPLY;
+    }
+    /* XXX a store_op is ~4 KiB (the claim's job array): 10,000 launches hold ~43 MB
+     * until the commit. */
+    struct store_op *ops = calloc(n, sizeof(*ops));
+    if (ops == NULL) {
+        free(ids);
+        http_reply_internal(r, "out of memory", ODS_E_NOMEM);
+        return HANDLER_REPLY;
+    }
+    int64_t at = now_ms();
+    for (size_t i = 0; i < n; i++) {
+        ops[i].kind = STORE_OP_LAUNCH;
+        ops[i].u.launch = (struct launch){ .asset_id = ids[i], .scan_type = (int)lr.scan->type,
+            .override_cpu = lr.override_cpu, .user = r->who.user, .remote = r->remote,
+            .at_ms = at };
+    }
+    free(ids);
+    r->handler_mem = ops;
+    r->commit.ops = ops;
+    r->commit.nops = n;
+    r->commit.done = launch_committed;
+    r->commit.ctx = r;
+    http_suspend(r);
+    rc = committer_submit(r->srv->committer, &r->commit);
+    if (rc != 0) {
+        http_resume(r);
+        r->commit_rc = rc;
+    }
+    return HANDLER_SUSPENDED;
+}
+
+enum handler_result
+api_ods_launch_bulk_done(struct request *r)
+{
+    const struct store_op *ops = r->commit.ops;
+    const struct scan_type_info *scan = scan_type_get(ops[0].u.launch.scan_type);
+    int64_t *ids;
+    size_t n = 0;
+
+    if (r->commit_rc == ODS_E_SHUTDOWN) {
+        http_reply_errorf(r, 503, QPS_SERVICE_UNAVAILABLE, "Retry in a few seconds.",
+            "The server is shutting down; no scan was launched");
+        return HANDLER_REPLY;
+    }
+    if (r->commit_rc != 0) {
+        http_reply_internal(r, "the scan jobs could not be stored; nothing was launched",
+            r->commit_rc);
+        return HANDLER_REPLY;
+    }
+    if ((ids = calloc(r->commit.nops, sizeof(*ids))) == NULL) {
+        http_reply_internal(r, "out of memory after the launch", ODS_E_NOMEM);
+        return HANDLER_REPLY;
+    }
+    /* assets without the scan's module (or deleted meanwhile) got no job: left out */
+    for (size_t i = 0; i < r->commit.nops; i++)
+        if (ops[i].u.launch.result == ODS_E_OK)
+            ids[n++] = ops[i].u.launch.asset_id;
+    r->status = 200;
+    if (qps_render_launch(&r->out, r->fmt, http_base_url(r), scan->module, ids, n) != 0)
+        http_reply_internal(r, "response too large", ODS_E_TOOBIG);
+    free(ids);
     return HANDLER_REPLY;
 }

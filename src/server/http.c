@@ -33,6 +33,7 @@ request_free(struct request *r)
         return;
     buf_free(&r->body);
     buf_free(&r->out);
+    free(r->handler_mem);
     free(r);
 }
 

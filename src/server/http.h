@@ -66,6 +66,8 @@ struct request {
     size_t                  nheaders;
     /* operations waiting for their group commit */
     struct commit_item      commit;
+    void                   *handler_mem;  /* a handler's allocation (e.g. a bulk launch's
+                                             operations), freed when the request ends */
     int                     commit_rc;
     /* a check-in held in the dispatch hub */
     int                     wait_state; /* api_agent.c's */

@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -315,14 +316,25 @@ int
 qps_parse_launch(const char *asset_id, const struct qps_arg *args, size_t nargs,
     struct launch_request *out, struct qps_error *err)
 {
+    int64_t id;
+    int rc = parse_asset_id(asset_id, &id, err);
+
+    if (rc == 0)
+        rc = qps_parse_launch_args(args, nargs, out, err);
+    if (rc == 0)
+        out->asset_id = id;
+    return rc;
+}
+
+int
+qps_parse_launch_args(const struct qps_arg *args, size_t nargs, struct launch_request *out,
+    struct qps_error *err)
+{
     const struct qps_arg *scan_arg = NULL, *override_arg = NULL;
     int scan_seen = 0, override_seen = 0;
     struct launch_request req = { 0 };
     int rc;
 
-    rc = parse_asset_id(asset_id, &req.asset_id, err);
-    if (rc != 0)
-        return rc;
     /* Names match in any case: the vendor's own sample sends OverrideConfigCpu. A
      * repeated name counts even when spelled differently, as the intent is unclear. */
     for (size_t i = 0; i < nargs; i++) {
@@ -411,30 +423,41 @@ xml_depth(xmlNodePtr root)
     return max;
 }
 
-/* Checks the parsed document: root ServiceRequest, no elements, no text. */
+/* Checks the parsed document's root: ServiceRequest without a namespace, nesting
+ * within QPS_XML_DEPTH_MAX. */
 static int
-xml_check_tree(xmlDocPtr doc, struct qps_error *err)
+xml_check_root(xmlDocPtr doc, const char *hint, struct qps_error *err)
 {
     xmlNodePtr root = xmlDocGetRootElement(doc);
     char q[QPS_QUOTE_MAX + 4];
 
     if (root == NULL) {
-        qps_error_set(err, 400, QPS_INVALID_REQUEST, BODY_HINT, "XML body has no root element");
+        qps_error_set(err, 400, QPS_INVALID_REQUEST, hint, "XML body has no root element");
         return ODS_E_PARSE;
     }
     if (xml_depth(root) > QPS_XML_DEPTH_MAX) {
-        qps_error_set(err, 400, QPS_INVALID_REQUEST, BODY_HINT,
+        qps_error_set(err, 400, QPS_INVALID_REQUEST, hint,
             "XML body nests elements deeper than %d levels", QPS_XML_DEPTH_MAX);
         return ODS_E_PARSE;
     }
     /* The vendor's ServiceRequest has no namespace: one in another namespace is a
      * different element and is refused like any other root. */
     if (xmlStrcmp(root->name, BAD_CAST "ServiceRequest") != 0 || root->ns != NULL) {
-        qps_error_set(err, 400, QPS_INVALID_REQUEST, BODY_HINT,
+        qps_error_set(err, 400, QPS_INVALID_REQUEST, hint,
             "XML root element is '%s'%s, expected 'ServiceRequest' without a namespace",
             quoted(q, (const char *)root->name), root->ns != NULL ? " in a namespace" : "");
         return ODS_E_PARSE;
     }
+    return ODS_E_OK;
+}
+
+/* Checks that the ServiceRequest of a single-asset launch is empty: no elements, no text. */
+static int
+xml_check_empty(xmlDocPtr doc, struct qps_error *err)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    char q[QPS_QUOTE_MAX + 4];
+
     for (xmlNodePtr c = root->children; c != NULL; c = c->next) {
         if (c->type == XML_ELEMENT_NODE) {
             qps_error_set(err, 400, QPS_INVALID_REQUEST,
@@ -454,9 +477,11 @@ xml_check_tree(xmlDocPtr doc, struct qps_error *err)
 }
 
 /* parse_xml and parse_json get the body from its first non-blank byte; skipped_lines
- * is how many line ends came before it, so reported line numbers match the body. */
+ * is how many line ends came before it, so reported line numbers match the body.
+ * hint is the resolution given with a malformed body. */
 static int
-parse_xml(const char *p, size_t n, int skipped_lines, struct qps_error *err)
+parse_xml(const char *p, size_t n, int skipped_lines, const char *hint, xmlDocPtr *out,
+    struct qps_error *err)
 {
     xmlParserCtxtPtr ctxt = NULL;
     xmlDocPtr doc = NULL;
@@ -465,7 +490,7 @@ parse_xml(const char *p, size_t n, int skipped_lines, struct qps_error *err)
     /* Refused before parsing, anywhere in the body: no DTD means no external entity
      * to fetch (XXE) and no entity to expand (billion laughs). */
     if (contains_nocase(p, n, "<!DOCTYPE") || contains_nocase(p, n, "<!ENTITY")) {
-        qps_error_set(err, 400, QPS_INVALID_REQUEST, BODY_HINT,
+        qps_error_set(err, 400, QPS_INVALID_REQUEST, hint,
             "DOCTYPE and entity declarations are not accepted");
         return ODS_E_PARSE;
     }
@@ -496,15 +521,19 @@ parse_xml(const char *p, size_t n, int skipped_lines, struct qps_error *err)
             line = xe->line > 0 ? xe->line + skipped_lines : 0;
         }
         if (line > 0)
-            qps_error_set(err, 400, QPS_INVALID_REQUEST, BODY_HINT,
+            qps_error_set(err, 400, QPS_INVALID_REQUEST, hint,
                 "Malformed XML at line %d: %s", line, reason);
         else
-            qps_error_set(err, 400, QPS_INVALID_REQUEST, BODY_HINT,
+            qps_error_set(err, 400, QPS_INVALID_REQUEST, hint,
                 "Malformed XML: %s", reason);
         rc = ODS_E_PARSE;
         goto out;
     }
-    rc = xml_check_tree(doc, err);
+    rc = xml_check_root(doc, hint, err);
+    if (rc == ODS_E_OK) {
+        *out = doc;
+        doc = NULL;
+    }
     goto out;
 nomem:
     qps_error_set(err, 500, QPS_INTERNAL_ERROR, "Retry the request later",
@@ -546,7 +575,8 @@ json_depth(const char *p, size_t n)
 }
 
 static int
-parse_json(const char *p, size_t n, int skipped_lines, struct qps_error *err)
+parse_json(const char *p, size_t n, int skipped_lines, const char *hint, json_t **out,
+    json_t **request, struct qps_error *err)
 {
     json_t *root = NULL;
     json_error_t jerr;
@@ -554,7 +584,7 @@ parse_json(const char *p, size_t n, int skipped_lines, struct qps_error *err)
     int rc = ODS_E_PARSE;
 
     if (json_depth(p, n) > QPS_JSON_DEPTH_MAX) {
-        qps_error_set(err, 400, QPS_INVALID_REQUEST, BODY_HINT,
+        qps_error_set(err, 400, QPS_INVALID_REQUEST, hint,
             "JSON body nests deeper than %d levels", QPS_JSON_DEPTH_MAX);
         return ODS_E_PARSE;
     }
@@ -565,7 +595,7 @@ parse_json(const char *p, size_t n, int skipped_lines, struct qps_error *err)
                 "Out of memory while reading the request body");
             return ODS_E_NOMEM;
         }
-        qps_error_set(err, 400, QPS_INVALID_REQUEST, BODY_HINT,
+        qps_error_set(err, 400, QPS_INVALID_REQUEST, hint,
             "Malformed JSON at line %d: %s", jerr.line + skipped_lines, jerr.text);
         return ODS_E_PARSE;
     }
@@ -573,7 +603,7 @@ parse_json(const char *p, size_t n, int skipped_lines, struct qps_error *err)
     json_t *req = json_object_get(root, "ServiceRequest");
     if (json_object_size(root) != 1 || req == NULL) {
         void *it = json_object_iter(root);
-        qps_error_set(err, 400, QPS_INVALID_REQUEST, BODY_HINT,
+        qps_error_set(err, 400, QPS_INVALID_REQUEST, hint,
             "JSON body must be an object with the single key 'ServiceRequest' "
             "(found %zu keys%s%s%s)", json_object_size(root),
             it != NULL ? ", first '" : "",
@@ -582,17 +612,13 @@ parse_json(const char *p, size_t n, int skipped_lines, struct qps_error *err)
         goto out;
     }
     if (!json_is_object(req)) {
-        qps_error_set(err, 400, QPS_INVALID_REQUEST, BODY_HINT,
+        qps_error_set(err, 400, QPS_INVALID_REQUEST, hint,
             "JSON 'ServiceRequest' must be an object");
         goto out;
     }
-    if (json_object_size(req) != 0) {
-        qps_error_set(err, 400, QPS_INVALID_REQUEST,
-            "Send {\"ServiceRequest\":{}}; " BULK_HINT,
-            "The single-asset launch takes no filters (found '%s' in ServiceRequest)",
-            quoted(q, json_object_iter_key(json_object_iter(req))));
-        goto out;
-    }
+    *out = root;
+    *request = req;
+    root = NULL;
     rc = ODS_E_OK;
 out:
     json_decref(root);
@@ -600,10 +626,56 @@ out:
 }
 
 int
-qps_parse_empty_request(const char *body, size_t len, struct qps_error *err)
+qps_body_read(const char *body, size_t len, const char *hint, struct qps_body *out,
+    struct qps_error *err)
 {
     size_t i = 0;
     int lines = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (hint == NULL)
+        hint = BODY_HINT;
+    if (len >= 3 && memcmp(body, "\xef\xbb\xbf", 3) == 0)
+        i = 3;
+    for (; i < len && is_blank(body[i]); i++)
+        if (body[i] == '\n')
+            lines++;
+    if (i == len) {
+        out->kind = QPS_BODY_EMPTY;
+        return ODS_E_OK;
+    }
+    /* Both parsers start at the first non-blank byte: an XML declaration after
+     * leading whitespace is then still at the start, as libxml2 requires. */
+    if (body[i] == '<') {
+        out->kind = QPS_BODY_XML;
+        return parse_xml(body + i, len - i, lines, hint, &out->xml, err);
+    }
+    if (body[i] == '{') {
+        out->kind = QPS_BODY_JSON;
+        return parse_json(body + i, len - i, lines, hint, &out->json, &out->request, err);
+    }
+    qps_error_set(err, 400, QPS_INVALID_REQUEST, hint,
+        "Request body is neither XML nor JSON (starts with byte 0x%02x)",
+        (unsigned)(unsigned char)body[i]);
+    return ODS_E_PARSE;
+}
+
+void
+qps_body_free(struct qps_body *b)
+{
+    if (b == NULL)
+        return;
+    xmlFreeDoc(b->xml);
+    json_decref(b->json);
+    memset(b, 0, sizeof(*b));
+}
+
+int
+qps_parse_empty_request(const char *body, size_t len, struct qps_error *err)
+{
+    struct qps_body b;
+    char q[QPS_QUOTE_MAX + 4];
+    int rc;
 
     if (len > QPS_BODY_MAX) {
         qps_error_set(err, 413, QPS_INVALID_REQUEST,
@@ -611,23 +683,20 @@ qps_parse_empty_request(const char *body, size_t len, struct qps_error *err)
             "Request body of %zu bytes exceeds the limit of %d bytes", len, QPS_BODY_MAX);
         return ODS_E_TOOBIG;
     }
-    if (len >= 3 && memcmp(body, "\xef\xbb\xbf", 3) == 0)
-        i = 3;
-    for (; i < len && is_blank(body[i]); i++)
-        if (body[i] == '\n')
-            lines++;
-    if (i == len)
-        return ODS_E_OK;
-    /* Both parsers start at the first non-blank byte: an XML declaration after
-     * leading whitespace is then still at the start, as libxml2 requires. */
-    if (body[i] == '<')
-        return parse_xml(body + i, len - i, lines, err);
-    if (body[i] == '{')
-        return parse_json(body + i, len - i, lines, err);
-    qps_error_set(err, 400, QPS_INVALID_REQUEST, BODY_HINT,
-        "Request body is neither XML nor JSON (starts with byte 0x%02x)",
-        (unsigned)(unsigned char)body[i]);
-    return ODS_E_PARSE;
+    rc = qps_body_read(body, len, BODY_HINT, &b, err);
+    if (rc != ODS_E_OK)
+        return rc;
+    if (b.kind == QPS_BODY_XML)
+        rc = xml_check_empty(b.xml, err);
+    else if (b.kind == QPS_BODY_JSON && json_object_size(b.request) != 0) {
+        qps_error_set(err, 400, QPS_INVALID_REQUEST,
+            "Send {\"ServiceRequest\":{}}; " BULK_HINT,
+            "The single-asset launch takes no filters (found '%s' in ServiceRequest)",
+            quoted(q, json_object_iter_key(json_object_iter(b.request))));
+        rc = ODS_E_PARSE;
+    }
+    qps_body_free(&b);
+    return rc;
 }
 
 /* The opening every XML ServiceResponse shares, up to and including the root tag. */
@@ -769,5 +838,78 @@ qps_render_error(struct buf *out, enum qps_format fmt, const char *base_url,
         rc = buf_puts(out, "</errorResolution>\n"
             "    </responseErrorDetails>\n"
             "</ServiceResponse>\n");
+    return rollback(out, mark, rc);
+}
+
+/* xml_tree writes the members of object o as elements, indented by depth. An array
+ * member K writes <K> holding the members of each of its objects (the vendor's
+ * <list><Type>...</Type></list> shape); null members are left out. */
+static int
+xml_tree(struct buf *b, json_t *o, int depth)
+{
+    const char *key;
+    json_t *v;
+    int rc = 0;
+
+    json_object_foreach(o, key, v) {
+        if (json_is_null(v))
+            continue;
+        rc = buf_printf(b, "%*s<%s>", depth * 4, "", key);
+        if (rc == 0 && json_is_string(v))
+            rc = buf_xml_escaped(b, json_string_value(v));
+        else if (rc == 0 && json_is_integer(v))
+            rc = buf_printf(b, "%lld", (long long)json_integer_value(v));
+        else if (rc == 0 && json_is_boolean(v))
+            rc = buf_puts(b, json_is_true(v) ? "true" : "false");
+        else if (rc == 0 && json_is_object(v)) {
+            rc = buf_puts(b, "\n");
+            if (rc == 0)
+                rc = xml_tree(b, v, depth + 1);
+            if (rc == 0)
+                rc = buf_printf(b, "%*s", depth * 4, "");
+        } else if (rc == 0 && json_is_array(v)) {
+            size_t i;
+            json_t *item;
+            rc = buf_puts(b, "\n");
+            json_array_foreach(v, i, item) {
+                if (rc == 0 && json_is_object(item))
+                    rc = xml_tree(b, item, depth + 1);
+            }
+            if (rc == 0)
+                rc = buf_printf(b, "%*s", depth * 4, "");
+        }
+        if (rc == 0)
+            rc = buf_printf(b, "</%s>\n", key);
+        if (rc != 0)
+            break;
+    }
+    return rc;
+}
+
+int
+qps_render_tree(struct buf *out, enum qps_format fmt, struct json_t *response)
+{
+    size_t mark = out->len;
+    int rc;
+
+    if (fmt == QPS_JSON) {
+        json_t *doc = json_pack("{s:O}", "ServiceResponse", response);
+        if (doc == NULL)
+            return ODS_E_NOMEM;
+        char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(doc);
+        if (text == NULL)
+            return ODS_E_NOMEM;
+        rc = buf_puts(out, text);
+        if (rc == 0)
+            rc = buf_puts(out, "\n");
+        free(text);
+        return rollback(out, mark, rc);
+    }
+    rc = buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ServiceResponse>\n");
+    if (rc == 0)
+        rc = xml_tree(out, response, 1);
+    if (rc == 0)
+        rc = buf_puts(out, "</ServiceResponse>\n");
     return rollback(out, mark, rc);
 }

@@ -89,6 +89,11 @@ struct launch_request {
 int qps_parse_launch(const char *asset_id, const struct qps_arg *args, size_t nargs,
     struct launch_request *out, struct qps_error *err);
 
+/* qps_parse_launch_args is qps_parse_launch without the path's asset id (launch by
+ * filter); out->asset_id is left 0. */
+int qps_parse_launch_args(const struct qps_arg *args, size_t nargs, struct launch_request *out,
+    struct qps_error *err);
+
 /* qps_parse_empty_request checks a launch body: empty (or only whitespace), an XML
  * <ServiceRequest/> with no child elements (XML declaration, BOM and whitespace
  * allowed; DOCTYPE and entities refused), or JSON {"ServiceRequest":{}}. The format is
@@ -97,6 +102,27 @@ int qps_parse_launch(const char *asset_id, const struct qps_arg *args, size_t na
  * exceeds QPS_BODY_MAX (413 INVALID_REQUEST), ODS_E_NOMEM (500 INTERNAL_ERROR). */
 int qps_parse_empty_request(const char *body, size_t len, struct qps_error *err);
 
+/* A request body read under the rules of qps_parse_empty_request (no DOCTYPE or
+ * entities, nesting limits, root ServiceRequest without a namespace). */
+struct _xmlDoc;
+struct json_t;
+enum qps_body_kind { QPS_BODY_EMPTY = 0, QPS_BODY_XML, QPS_BODY_JSON };
+struct qps_body {
+    enum qps_body_kind kind;
+    struct _xmlDoc    *xml;       /* XML: the document, its root is ServiceRequest */
+    struct json_t     *json;      /* JSON: the whole document */
+    struct json_t     *request;   /* JSON: the ServiceRequest object inside json */
+};
+
+/* qps_body_read parses a body (len bytes; the caller enforces the size limit) as XML or
+ * JSON, told by the first non-blank byte. hint is the resolution given with a malformed
+ * body (NULL: the launch's). Returns 0 with *out filled (free with qps_body_free), or
+ * ODS_E_PARSE / ODS_E_NOMEM with *err filled. */
+int qps_body_read(const char *body, size_t len, const char *hint, struct qps_body *out,
+    struct qps_error *err);
+/* qps_body_free releases what qps_body_read kept. NULL-safe. */
+void qps_body_free(struct qps_body *b);
+
 /* qps_render_launch appends a SUCCESS ServiceResponse with one SingleModuleResponse
  * naming `module` and the given asset ids (count = n; assetIds is written "[1,2,3]",
  * no spaces, a JSON string in the JSON form). base_url is the server's public URL
@@ -104,6 +130,14 @@ int qps_parse_empty_request(const char *body, size_t len, struct qps_error *err)
  * Returns 0 or a buf error; on error *out is left as it was. */
 int qps_render_launch(struct buf *out, enum qps_format fmt, const char *base_url,
     const char *module, const int64_t *asset_ids, size_t n);
+
+/* qps_render_tree appends a ServiceResponse whose members are those of the JSON object
+ * response, in order: as JSON {"ServiceResponse": response}, or as XML with one element
+ * per member, objects nested, an array member K written as <K> holding the members of
+ * each of its objects (so "data":[{"HostAsset":{...}}] is <data><HostAsset>...), and
+ * null members left out. The caller keeps its reference to response. Returns 0 or a
+ * buf error (ODS_E_TOOBIG past out's maximum; *out is then left as it was). */
+int qps_render_tree(struct buf *out, enum qps_format fmt, struct json_t *response);
 
 /* qps_render_error appends an error ServiceResponse for *err (code, message,
  * resolution). Returns 0 or a buf error; on error *out is left as it was. */

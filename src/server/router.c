@@ -2,16 +2,34 @@
 #include "router.h"
 #include "api.h"
 
+#include "qps_filter.h"
+
 #include <string.h>
 
 #define AGENT_BODY_MAX (16u * 1024 * 1024)   /* scan results */
+#define FILTER_BODY    QPS_FILTER_BODY_MAX
+#define ROLES_MANAGER  ROLE_BIT(ROLE_MANAGER)
 
 static const struct route routes[] = {
     /* QPS API, for users */
     { "POST", "/qps/rest/1.0/ods/ca/agentasset/{}", AUTH_USER, ROLES_LAUNCH, STYLE_QPS, 0,
       api_ods_launch, api_ods_launch_done, RATE_LAUNCH },
-    { "POST", "/qps/rest/1.0/ods/ca/agentasset", AUTH_USER, ROLES_LAUNCH, STYLE_QPS, 0,
-      api_ods_launch_bulk, NULL, RATE_LAUNCH },
+    { "POST", "/qps/rest/1.0/ods/ca/agentasset", AUTH_USER, ROLES_LAUNCH, STYLE_QPS,
+      FILTER_BODY, api_ods_launch_bulk, api_ods_launch_bulk_done, RATE_LAUNCH },
+    { "POST", "/qps/rest/2.0/search/am/hostasset", AUTH_USER, ROLES_ANY_USER, STYLE_QPS,
+      FILTER_BODY, api_asset_search, NULL, RATE_SEARCH },
+    { "POST", "/qps/rest/2.0/count/am/hostasset", AUTH_USER, ROLES_ANY_USER, STYLE_QPS,
+      FILTER_BODY, api_asset_count, NULL, RATE_SEARCH },
+    { "GET", "/qps/rest/2.0/get/am/hostasset/{}", AUTH_USER, ROLES_ANY_USER, STYLE_QPS, 0,
+      api_asset_get, NULL, RATE_SEARCH },
+    { "POST", "/qps/rest/2.0/activate/am/asset/{}", AUTH_USER, ROLES_MANAGER, STYLE_QPS, 0,
+      api_module_activate, NULL, RATE_ACTIVATION },
+    { "POST", "/qps/rest/2.0/activate/am/asset", AUTH_USER, ROLES_MANAGER, STYLE_QPS,
+      FILTER_BODY, api_module_activate, NULL, RATE_ACTIVATION },
+    { "POST", "/qps/rest/2.0/deactivate/am/asset/{}", AUTH_USER, ROLES_MANAGER, STYLE_QPS, 0,
+      api_module_deactivate, NULL, RATE_ACTIVATION },
+    { "POST", "/qps/rest/2.0/deactivate/am/asset", AUTH_USER, ROLES_MANAGER, STYLE_QPS,
+      FILTER_BODY, api_module_deactivate, NULL, RATE_ACTIVATION },
     { "POST", "/qps/rest/2.0/create/am/tag", AUTH_USER, ROLES_MANAGE, STYLE_QPS, 0,
       api_tag_create, NULL, RATE_TAGS },
     { "POST", "/qps/rest/2.0/update/am/tag/{}", AUTH_USER, ROLES_MANAGE, STYLE_QPS, 0,

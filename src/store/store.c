@@ -392,3 +392,24 @@ store_watch_jobs(store_t *st, store_job_event_fn cb, void *ctx)
         return ODS_E_UNSUPPORTED;
     return st->ops->watch_jobs(st, cb, ctx);
 }
+
+int
+store_asset_search(store_t *st, const struct asset_query *q, int64_t **ids, size_t *n,
+    bool *more)
+{
+    return st->ops->asset_search(st, q, ids, n, more);
+}
+
+int
+store_asset_count(store_t *st, const struct asset_query *q, size_t *n)
+{
+    return st->ops->asset_count(st, q, n);
+}
+
+int
+store_asset_set_modules(store_t *st, const int64_t *ids, size_t n, unsigned on,
+    unsigned off, const char **why)
+{
+    return st->ops->asset_set_modules(st, ids, n, on, off, why);
+}
+

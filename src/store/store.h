@@ -457,9 +457,11 @@ enum filter_op { FO_EQUALS = 0, FO_NOT_EQUALS, FO_GREATER, FO_LESSER, FO_IN, FO_
 struct criterion {
     enum filter_field field;
     enum filter_op    op;
-    size_t            nvalues;      /* 1, or more for IN */
-    char            **values;       /* text as the client sent it (dates: ms since epoch
-                                       converted by the parser into decimal text) */
+    size_t            nvalues;      /* 1, or more for IN, 2 for dates */
+    char            **values;       /* text as the client sent it (integers in decimal;
+                                       dates: two values, the first and the end
+                                       (exclusive) ms since epoch of the second or day
+                                       written, in decimal) */
 };
 
 /* An asset query: criteria combined with AND, restricted to a scope (scope_n == 0 and
@@ -475,6 +477,10 @@ struct asset_query {
     size_t                  limit;      /* at most this many ids (0: no limit) */
 };
 
+/* Matching (src/store/filter_sql.c): text and keyword fields compare without regard to
+ * case; NOT EQUALS is the negation of EQUALS (tagName NOT EQUALS x: no tag named x);
+ * a date of 0 (never) matches no date but NOT EQUALS; os matches os_name or os_family;
+ * activationKey the key's token or name; dnsHostName the fqdn, else the hostname. */
 /* store_asset_search writes the matching asset ids, ascending, into *ids (caller frees)
  * and their number into *n; *more tells whether more rows match beyond limit.
  * Returns 0 or ODS_E_STORE. */

@@ -72,6 +72,11 @@ struct store_ops {
         int64_t *job_id, int64_t *collected_ms);
     int (*inventory_history)(store_t *st, int64_t asset_id, int64_t *at, size_t cap,
         size_t *n);
+    int (*asset_search)(store_t *st, const struct asset_query *q, int64_t **ids, size_t *n,
+        bool *more);
+    int (*asset_count)(store_t *st, const struct asset_query *q, size_t *n);
+    int (*asset_set_modules)(store_t *st, const int64_t *ids, size_t n, unsigned on,
+        unsigned off, const char **why);
     /* NULL for backends serving one node */
     int (*watch_jobs)(store_t *st, store_job_event_fn cb, void *ctx);
 };

@@ -9,6 +9,7 @@
  * most once per backoff step) succeeds. A COMMIT whose outcome is unknown because the
  * connection died is ODS_E_UNAVAILABLE too, never success. */
 #include "store_impl.h"
+#include "filter_sql.h"
 #include "err.h"
 #include "scan.h"
 #include "util.h"
@@ -213,7 +214,7 @@ enum stmt_id {
     S_USER_ADD, S_USER_GET, S_USER_GET_LOCK, S_USER_LIST, S_USER_SET_PW, S_USER_SET_ROLE,
     S_USER_DEL, S_USER_LOCK_SET, S_USER_LOGIN_OK,
     S_ASSET_ADD, S_ASSET_GET, S_ASSET_LIST, S_ASSET_MODULES, S_ASSET_NEXT_ID,
-    S_ASSET_CHECKIN, S_ASSET_SET_PROFILE,
+    S_ASSET_CHECKIN, S_ASSET_SET_PROFILE, S_ASSET_MODULES_LOCK, S_ASSET_SET_MODULES,
     S_JOB_FIND, S_JOB_INSERT, S_JOB_GET, S_JOB_GET_LOCK, S_JOB_LIST_ALL, S_JOB_LIST_ASSET,
     S_JOB_QUEUED, S_JOB_DISPATCH, S_JOB_START, S_JOB_RENEW, S_JOB_FINISH,
     S_SWEEP_REQUEUE, S_SWEEP_EXPIRE, S_NOTIFY,
@@ -264,6 +265,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
                         " agent_version = coalesce($3, agent_version),"
                         " last_address = coalesce($4, last_address) WHERE id = $1",
     [S_ASSET_SET_PROFILE] = "UPDATE assets SET profile_id = $2, updated_ms = $3 WHERE id = $1",
+    [S_ASSET_MODULES_LOCK] = "SELECT modules FROM assets WHERE id = $1 FOR UPDATE",
+    [S_ASSET_SET_MODULES] = "UPDATE assets SET modules = $2, updated_ms = $3 WHERE id = $1",
     [S_JOB_FIND]      = "SELECT id FROM jobs WHERE asset_id = $1 AND scan_type = $2"
                         " AND override_cpu = $3 AND state IN (0, 1, 2)",
     /* no row back: an identical active job exists (maybe committed by another node
@@ -1536,7 +1539,7 @@ launch_one(struct conn *c, struct launch *it)
     }
     if (rc != ODS_E_OK)
         return rc;
-    if ((scan->needs & ~mods) != 0) {
+    if (scan->needs != MOD_NONE && (scan->needs & mods) == 0) {
         it->result = ODS_E_PERM;
         int len = snprintf(reason, sizeof(reason), "module %s not activated", scan->needs_name);
         if (len < 0 || (size_t)len >= sizeof(reason))
@@ -3125,6 +3128,166 @@ pg_user_limits(store_t *st, const char *user, struct user_limits *out)
     return get_store(st, S_LIMITS_GET, &a, limits_read, out, sizeof(*out));
 }
 
+/* --- asset search by QPS filters ---------------------------------------------------- */
+
+static const struct filter_dialect pg_dialect = {
+    .mark     = '$',
+    .position = "strpos",
+    .in_int   = { "(SELECT v::bigint FROM json_array_elements_text(", "::json) v)" },
+    .in_text  = { "(SELECT lower(v) FROM json_array_elements_text(", "::json) v)" },
+};
+
+/* query_run builds q's statement and runs it on a pooled connection (a read: run again
+ * once when the session was found lost while idle, as run() does). On success *out
+ * gets the result, which the caller clears. */
+static int
+query_run(store_t *st, const struct asset_query *q, enum filter_sql_kind kind, PGresult **out)
+{
+    struct filter_sql f;
+    const char **values = NULL;
+    struct conn *c = NULL;
+    int rc = filter_sql_build(&pg_dialect, q, kind, &f);
+
+    *out = NULL;
+    if (rc != ODS_E_OK)
+        goto out;
+    if (f.nparams > 0 && (values = calloc(f.nparams, sizeof(*values))) == NULL) {
+        rc = ODS_E_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < f.nparams; i++)
+        values[i] = f.params[i].text;
+    c = conn_acquire(st);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (PQstatus(c->pg) != CONNECTION_OK && conn_revive(c) != ODS_E_OK) {
+            rc = ODS_E_UNAVAILABLE;
+            break;
+        }
+        PGresult *res = PQexecParams(c->pg, f.sql.data, (int)f.nparams, NULL, values, NULL,
+            NULL, 0);
+        if (result_ok(res)) {
+            *out = res;
+            rc = ODS_E_OK;
+            break;
+        }
+        rc = result_code(c->pg, res);
+        PQclear(res);
+        if (rc != ODS_E_UNAVAILABLE || conn_revive(c) != ODS_E_OK)
+            break;
+    }
+out:
+    if (c != NULL)
+        conn_release(c);
+    free(values);
+    filter_sql_free(&f);
+    return rc;
+}
+
+static int
+pg_asset_search(store_t *st, const struct asset_query *q, int64_t **ids, size_t *n, bool *more)
+{
+    PGresult *res = NULL;
+    int rc = query_run(st, q, FILTER_SQL_IDS, &res);
+
+    *ids = NULL;
+    *n = 0;
+    *more = false;
+    if (rc != ODS_E_OK)
+        return rc;
+    size_t rows = (size_t)PQntuples(res);
+    if (q->limit > 0 && rows > q->limit) {
+        rows = q->limit;
+        *more = true;
+    }
+    if (rows > 0) {
+        int64_t *list = calloc(rows, sizeof(*list));
+        if (list == NULL) {
+            PQclear(res);
+            return ODS_E_NOMEM;
+        }
+        for (size_t i = 0; i < rows; i++)
+            list[i] = col_i64(res, (int)i, 0);
+        *ids = list;
+        *n = rows;
+    }
+    PQclear(res);
+    return ODS_E_OK;
+}
+
+static int
+pg_asset_count(store_t *st, const struct asset_query *q, size_t *n)
+{
+    PGresult *res = NULL;
+    int rc = query_run(st, q, FILTER_SQL_COUNT, &res);
+
+    *n = 0;
+    if (rc == ODS_E_OK)
+        *n = (size_t)col_i64(res, 0, 0);
+    PQclear(res);
+    return rc;
+}
+
+/* set_modules_tx changes the modules of every asset inside the caller's transaction;
+ * the rows are locked as read, so concurrent changes do not interleave. */
+static int
+set_modules_tx(struct conn *c, const int64_t *ids, size_t n, unsigned on, unsigned off,
+    const char **why)
+{
+    int64_t now = now_ms();
+
+    for (size_t i = 0; i < n; i++) {
+        PGresult *res = NULL;
+        struct args a;
+        unsigned mods;
+        int64_t changed;
+        int rc;
+
+        args_init(&a);
+        arg_i64(&a, ids[i]);
+        if ((rc = run(c, S_ASSET_MODULES_LOCK, &a, &res)) != ODS_E_OK)
+            return rc;
+        if (PQntuples(res) == 0) {
+            PQclear(res);
+            return ODS_E_NOTFOUND;
+        }
+        mods = ((unsigned)col_i64(res, 0, 0) | on) & ~off;
+        PQclear(res);
+        const char *bad = filter_check_modules(mods);
+        if (bad != NULL) {
+            if (why != NULL)
+                *why = bad;
+            return ODS_E_PERM;
+        }
+        args_init(&a);
+        arg_i64(&a, ids[i]);
+        arg_i64(&a, (int64_t)mods);
+        arg_i64(&a, now);
+        if ((rc = run_changed(c, S_ASSET_SET_MODULES, &a, &changed)) != ODS_E_OK)
+            return rc;
+    }
+    return ODS_E_OK;
+}
+
+static int
+pg_asset_set_modules(store_t *st, const int64_t *ids, size_t n, unsigned on, unsigned off,
+    const char **why)
+{
+    struct conn *c = conn_acquire(st);
+    int rc = ODS_E_BUSY;
+
+    if (why != NULL)
+        *why = NULL;
+    /* a deadlock with another activation over the same assets: run it again */
+    for (int tries = 0; rc == ODS_E_BUSY && tries < BATCH_TRIES; tries++) {
+        if ((rc = tx_begin(c)) != ODS_E_OK)
+            break;
+        rc = set_modules_tx(c, ids, n, on, off, why);
+        rc = tx_finish(c, rc);
+    }
+    conn_release(c);
+    return rc == ODS_E_BUSY ? ODS_E_STORE : rc;
+}
+
 static const struct store_ops pg_ops = {
     .name              = "postgresql",
     .close             = pg_close,
@@ -3178,5 +3341,8 @@ static const struct store_ops pg_ops = {
     .result_get        = pg_result_get,
     .inventory_get     = pg_inventory_get,
     .inventory_history = pg_inventory_history,
+    .asset_search      = pg_asset_search,
+    .asset_count       = pg_asset_count,
+    .asset_set_modules = pg_asset_set_modules,
     .watch_jobs        = pg_watch_jobs,
 };

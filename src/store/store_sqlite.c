@@ -3,6 +3,7 @@
  * mutex and its own cache of persistent prepared statements, and versioned schema
  * migrations applied at open. */
 #include "store_impl.h"
+#include "filter_sql.h"
 #include "err.h"
 #include "scan.h"
 #include "util.h"
@@ -198,7 +199,7 @@ enum stmt_id {
     S_USER_ADD, S_USER_GET, S_USER_LIST, S_USER_SET_PW, S_USER_SET_ROLE, S_USER_DEL,
     S_USER_LOCK_SET, S_USER_LOGIN_OK,
     S_ASSET_ADD, S_ASSET_GET, S_ASSET_LIST, S_ASSET_MODULES, S_ASSET_MAX_ID, S_ASSET_FREE_ID,
-    S_ASSET_CHECKIN, S_ASSET_SET_PROFILE,
+    S_ASSET_CHECKIN, S_ASSET_SET_PROFILE, S_ASSET_SET_MODULES,
     S_JOB_FIND, S_JOB_INSERT, S_JOB_GET, S_JOB_LIST_ALL, S_JOB_LIST_ASSET,
     S_JOB_QUEUED, S_JOB_DISPATCH, S_JOB_START, S_JOB_RENEW, S_JOB_FINISH,
     S_SWEEP_ASSETS, S_SWEEP_REQUEUE, S_SWEEP_EXPIRE,
@@ -247,6 +248,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
                         " agent_version = coalesce(?3, agent_version),"
                         " last_address = coalesce(?4, last_address) WHERE id = ?1",
     [S_ASSET_SET_PROFILE] = "UPDATE assets SET profile_id = ?2, updated_ms = ?3 WHERE id = ?1",
+    [S_ASSET_SET_MODULES] = "UPDATE assets SET modules = ?2, updated_ms = ?3 WHERE id = ?1",
     [S_JOB_FIND]      = "SELECT id FROM jobs WHERE asset_id = ?1 AND scan_type = ?2"
                         " AND override_cpu = ?3 AND state IN (0, 1, 2)",
     [S_JOB_INSERT]    = "INSERT INTO jobs(asset_id, scan_type, override_cpu, state, requested_by,"
@@ -1099,7 +1101,7 @@ launch_one(const struct launch_stmts *ls, struct launch *it)
     }
     if (rc != ODS_E_OK)
         return rc;
-    if ((scan->needs & ~mods) != 0) {
+    if (scan->needs != MOD_NONE && (scan->needs & mods) == 0) {
         it->result = ODS_E_PERM;
         int len = snprintf(reason, sizeof(reason), "module %s not activated", scan->needs_name);
         if (len < 0 || (size_t)len >= sizeof(reason))
@@ -2697,6 +2699,148 @@ sqlite_user_limits(store_t *st, const char *user, struct user_limits *out)
     return rc;
 }
 
+/* --- asset search by QPS filters ---------------------------------------------------- */
+
+static const struct filter_dialect sqlite_dialect = {
+    .mark     = '?',
+    .position = "instr",
+    .in_int   = { "(SELECT value FROM json_each(", "))" },
+    .in_text  = { "(SELECT lower(value) FROM json_each(", "))" },
+};
+
+/* query_prepare builds q's statement and binds its parameters on connection c.
+ * Caller finalizes *out. */
+static int
+query_prepare(struct conn *c, const struct asset_query *q, enum filter_sql_kind kind,
+    sqlite3_stmt **out)
+{
+    struct filter_sql f;
+    sqlite3_stmt *st = NULL;
+    int rc = filter_sql_build(&sqlite_dialect, q, kind, &f);
+
+    *out = NULL;
+    if (rc != ODS_E_OK)
+        goto out;
+    rc = ODS_E_STORE;
+    if (sqlite3_prepare_v2(c->db, f.sql.data, -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    for (size_t i = 0; i < f.nparams; i++) {
+        int brc = f.params[i].is_int ? sqlite3_bind_int64(st, (int)i + 1, f.params[i].i)
+            : sqlite3_bind_text(st, (int)i + 1, f.params[i].text, -1, SQLITE_TRANSIENT);
+        if (brc != SQLITE_OK)
+            goto out;
+    }
+    *out = st;
+    st = NULL;
+    rc = ODS_E_OK;
+out:
+    sqlite3_finalize(st);
+    filter_sql_free(&f);
+    return rc;
+}
+
+static int
+sqlite_asset_search(store_t *st, const struct asset_query *q, int64_t **ids, size_t *n,
+    bool *more)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *qs = NULL;
+    int64_t *list = NULL;
+    size_t len = 0, cap = 0;
+    int rc, src;
+
+    *ids = NULL;
+    *n = 0;
+    *more = false;
+    if ((rc = query_prepare(c, q, FILTER_SQL_IDS, &qs)) != ODS_E_OK)
+        goto out;
+    while ((src = sqlite3_step(qs)) == SQLITE_ROW) {
+        if (q->limit > 0 && len == q->limit) {
+            *more = true;
+            continue;
+        }
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : LIST_FIRST_CAP;
+            int64_t *grown = reallocarray(list, ncap, sizeof(*list));
+            if (grown == NULL) {
+                rc = ODS_E_NOMEM;
+                goto out;
+            }
+            list = grown;
+            cap = ncap;
+        }
+        list[len++] = sqlite3_column_int64(qs, 0);
+    }
+    if (src != SQLITE_DONE) {
+        rc = ODS_E_STORE;
+        goto out;
+    }
+    *ids = list;
+    *n = len;
+    list = NULL;
+out:
+    free(list);
+    sqlite3_finalize(qs);
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_asset_count(store_t *st, const struct asset_query *q, size_t *n)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *qs = NULL;
+    int rc;
+
+    *n = 0;
+    if ((rc = query_prepare(c, q, FILTER_SQL_COUNT, &qs)) == ODS_E_OK) {
+        if (sqlite3_step(qs) == SQLITE_ROW)
+            *n = (size_t)sqlite3_column_int64(qs, 0);
+        else
+            rc = ODS_E_STORE;
+    }
+    sqlite3_finalize(qs);
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_asset_set_modules(store_t *st, const int64_t *ids, size_t n, unsigned on,
+    unsigned off, const char **why)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *get = stmt(c, S_ASSET_MODULES), *set = stmt(c, S_ASSET_SET_MODULES);
+    int64_t now = now_ms();
+    int rc;
+
+    if (why != NULL)
+        *why = NULL;
+    if (get == NULL || set == NULL || (rc = tx_begin(c)) != ODS_E_OK) {
+        conn_release(c);
+        return ODS_E_STORE;
+    }
+    for (size_t i = 0; i < n && rc == ODS_E_OK; i++) {
+        unsigned mods;
+        if ((rc = asset_modules(get, ids[i], &mods)) != ODS_E_OK)
+            break;
+        mods = (mods | on) & ~off;
+        const char *bad = filter_check_modules(mods);
+        if (bad != NULL) {
+            if (why != NULL)
+                *why = bad;
+            rc = ODS_E_PERM;
+            break;
+        }
+        if (sqlite3_bind_int64(set, 1, ids[i]) != SQLITE_OK ||
+            sqlite3_bind_int64(set, 2, mods) != SQLITE_OK ||
+            sqlite3_bind_int64(set, 3, now) != SQLITE_OK || run(set) != SQLITE_DONE)
+            rc = ODS_E_STORE;
+    }
+    rc = tx_finish(c, rc);
+    conn_release(c);
+    return rc;
+}
+
 static const struct store_ops sqlite_ops = {
     .name              = "sqlite",
     .close             = sqlite_close,
@@ -2750,4 +2894,7 @@ static const struct store_ops sqlite_ops = {
     .result_get        = sqlite_result_get,
     .inventory_get     = sqlite_inventory_get,
     .inventory_history = sqlite_inventory_history,
+    .asset_search      = sqlite_asset_search,
+    .asset_count       = sqlite_asset_count,
+    .asset_set_modules = sqlite_asset_set_modules,
 };
