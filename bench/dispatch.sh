@@ -142,7 +142,7 @@ EOF
         row "$(rss_fig "$n")" "$rssper" "$goal" "$st"
     fi
     if [ "$nodes" -gt 1 ]; then
-        note "  - $n agents on $nodes odscand nodes sharing one PostgreSQL $("$(cat "$state/pg/bin")/postgres" -V 2>/dev/null | awk '{ print $NF }')"
+        note "  - $n agents on $nodes odscand nodes sharing one PostgreSQL $("$(cat "$state/pg/bin")/postgres" -V 2>/dev/null | awk '{ print $3 }')"
         note "    database (throw-away cluster, synchronous_commit on), about $((n / nodes)) agents per node;"
         note "    launches through each node in turn, so most jobs reach their agent through another"
         note "    node's wake-up (LISTEN/NOTIFY). RSS per agent sums the nodes' RSS."
