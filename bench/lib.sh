@@ -17,6 +17,7 @@ ROWS=/dev/stdout
 NOTES=/dev/null
 SMOKE=0
 BENCH_PIDS=()      # every process a script started, stopped at exit
+BENCH_PG=()        # scripts/pg-test-cluster directories, stopped at exit
 BENCH_TMP=""
 
 while [ $# -gt 0 ]; do
@@ -68,6 +69,7 @@ _bench_cleanup() {
     local rc=$? pid
     set +e
     for pid in "${BENCH_PIDS[@]}"; do stop_pid "$pid"; done
+    for pid in "${BENCH_PG[@]}"; do "$SRC_DIR/scripts/pg-test-cluster" stop "$pid" >/dev/null 2>&1; done
     if [ -z "${KEEP_TMP:-}" ]; then rm -rf "$BENCH_TMP"; else log "kept $BENCH_TMP"; fi
     exit "$rc"
 }

@@ -524,9 +524,13 @@ launch_one(struct sim *s)
         s->launch_skipped++;
         return;
     }
+    /* Launches go through the servers in turn, whichever one holds the agent: with
+     * several nodes on one database most jobs reach their agent through another
+     * node's wake-up (LISTEN/NOTIFY), as with a load balancer in front. */
     struct driver *d = NULL;
+    int via = (int)(s->launches % (uint64_t)s->opt.nservers);
     for (unsigned i = 0; i < s->ndrivers; i++)
-        if (!s->drivers[i].busy && s->drivers[i].server == a->server) {
+        if (!s->drivers[i].busy && s->drivers[i].server == via) {
             d = &s->drivers[i];
             break;
         }

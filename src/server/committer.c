@@ -8,7 +8,22 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
+
+#define STATS_EVERY_NS  5000000000LL   /* debug line with batch figures this often */
+
+/* What the committer did since its last debug line: enough to tell whether it is
+ * busy writing (apply_ns near the interval) or waiting for work (small batches). */
+struct commit_stats {
+    int64_t  since_ns;
+    uint64_t batches;
+    uint64_t items;
+    uint64_t ops;
+    uint64_t max_ops;
+    int64_t  apply_ns;     /* inside store_apply: statements, write and fsync */
+};
 
 struct committer {
     store_t            *store;
@@ -25,7 +40,42 @@ struct committer {
     struct store_op    *ops;           /* scratch: ops_cap operations */
     size_t              ops_cap;
     struct commit_item **items;        /* scratch: 2 * batch_max items */
+    struct commit_stats stats;
 };
+
+static int64_t
+mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* stats_note counts one committed batch and logs the interval's figures when due. */
+static void
+stats_note(committer_t *c, size_t n, size_t nops, int64_t apply_ns)
+{
+    struct commit_stats *st = &c->stats;
+    int64_t now = mono_ns();
+
+    st->batches++;
+    st->items += n;
+    st->ops += nops;
+    st->apply_ns += apply_ns;
+    if (nops > st->max_ops)
+        st->max_ops = nops;
+    if (now - st->since_ns < STATS_EVERY_NS)
+        return;
+    double secs = (double)(now - st->since_ns) / 1e9;
+    log_debug("%s: %.1f s: %llu batches, %.1f items and %.1f ops per batch (max %llu), "
+        "%.2f ms per store_apply, writing %.0f %% of the time", __func__, secs,
+        (unsigned long long)st->batches, (double)st->items / (double)st->batches,
+        (double)st->ops / (double)st->batches, (unsigned long long)st->max_ops,
+        (double)st->apply_ns / 1e6 / (double)st->batches,
+        100.0 * (double)st->apply_ns / 1e9 / secs);
+    *st = (struct commit_stats){ .since_ns = now };
+}
 
 /* take_batch detaches items worth up to batch_max operations (a single bigger item
  * alone), and every audit item met on the way, from the queue; call with the lock
@@ -106,7 +156,9 @@ commit_batch(committer_t *c, size_t n)
             c->items[i]->done(c->items[i], ODS_E_NOMEM);
         return;
     }
+    int64_t t0 = mono_ns();
     int rc = store_apply(c->store, c->ops, nops);
+    stats_note(c, n, nops, mono_ns() - t0);
     if (rc != 0)
         log_error("%s: batch of %zu operations not committed: %s", __func__, nops, err_msg(rc));
     size_t k = 0;
@@ -160,6 +212,7 @@ committer_start(store_t *st, size_t batch_max, commit_prepare_fn prepare,
     c->prepare = prepare;
     c->hook = hook;
     c->hook_ctx = hook_ctx;
+    c->stats.since_ns = mono_ns();
     c->ops = calloc(c->batch_max, sizeof(*c->ops));
     c->items = calloc(2 * c->batch_max, sizeof(*c->items));
     if (c->ops == NULL || c->items == NULL)

@@ -17,7 +17,7 @@
 #define HTTP_URL_MAX      2048   /* path bytes */
 #define HTTP_ARGS_MAX     32     /* query arguments kept; more is a 400 */
 #define HTTP_HEADERS_MAX  6      /* extra response headers per reply */
-#define HTTP_CONN_MEMORY  (16 * 1024)  /* per-connection buffer: bounds request headers;
+#define HTTP_CONN_MEMORY  (8 * 1024)   /* per-connection buffer: bounds request headers;
                                           every held long poll keeps one */
 #define HTTP_SEGMENT_MAX  64     /* one variable path segment ("{}" in a route) */
 

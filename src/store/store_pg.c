@@ -1171,8 +1171,8 @@ migrate_tx(PGconn *pg, const char **reason)
     PQclear(res);
     res = NULL;
     if (have > MIGRATION_COUNT || have < 0) {
-        *reason = store_err_set("database schema version %lld is not one this build knows (0..%d)",
-            (long long)have, MIGRATION_COUNT);
+        *reason = store_err_set("database schema version %lld is %s this build's %d",
+            (long long)have, have < 0 ? "not a version:" : "newer than", MIGRATION_COUNT);
         return ODS_E_STORE;
     }
     for (int v = (int)have + 1; v <= MIGRATION_COUNT; v++) {

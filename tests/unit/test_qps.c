@@ -283,6 +283,10 @@ static const struct body_case body_cases[] = {
     { "malformed XML, tag mismatch, line 3", "\n\n<ServiceRequest></ServiceReq>", 0,
       BAD_BODY("Malformed XML at line 3") },
     { "XML trailing junk", "<ServiceRequest/>junk", 0, BAD_BODY("Malformed XML") },
+    { "vendor body + second root", "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n"
+      "<ServiceRequest></ServiceRequest><ServiceRequest/>", 0, BAD_BODY("Malformed XML") },
+    { "declaration twice", "<?xml version=\"1.0\"?><?xml version=\"1.0\"?><ServiceRequest/>", 0,
+      BAD_BODY("Malformed XML") },
     { "XML undefined entity", "<ServiceRequest>&x;</ServiceRequest>", 0, BAD_BODY("Malformed XML") },
     { "XML with NUL", "<ServiceRequest>\0</ServiceRequest>", 35, BAD_BODY("Malformed XML") },
     { "malformed JSON", "{\"ServiceRequest\":{}", 0, BAD_BODY("Malformed JSON at line 1") },
