@@ -270,7 +270,7 @@ main(int argc, char **argv)
         } else if (strcmp(arg, "--synthetic") == 0) {
             synthetic = strtoul(val, NULL, 10);
         } else if (strcmp(arg, "--osv") == 0) {
-            struct osv_load_stats st;
+            struct osv_load_stats st = { 0 };
             size_t len = strlen(val);
             int lrc = len > 4 && strcmp(val + len - 4, ".zip") == 0
                           ? osv_load_zip(val, &set, &st, why, sizeof(why))
