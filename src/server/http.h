@@ -64,6 +64,9 @@ struct request {
     /* operations waiting for their group commit */
     struct commit_item      commit;
     int                     commit_rc;
+    /* slow work (a knowledge-base import) on a worker; its reply status (0: none) */
+    struct work             slow_work;
+    unsigned                import_status;
     /* a check-in held in the dispatch hub */
     int                     wait_state; /* api_agent.c's */
     int64_t                 hold_deadline_ms;

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #define AGENT_BODY_MAX (16u * 1024 * 1024)   /* scan results */
+#define KB_BODY_MAX    (256u * 1024 * 1024)  /* a knowledge-base import (a zip, a tracker export) */
+#define ROLES_MANAGER  ROLE_BIT(ROLE_MANAGER)
 
 static const struct route routes[] = {
     /* QPS API, for users */
@@ -22,6 +24,14 @@ static const struct route routes[] = {
       api_assets_jobs, NULL },
     { "GET", "/api/v1/assets/{}/inventory", AUTH_USER, ROLES_ANY_USER, STYLE_JSON, 0,
       api_assets_inventory, NULL },
+    { "GET", "/api/v1/assets/{}/vulns", AUTH_USER, ROLES_ANY_USER, STYLE_JSON, 0,
+      api_vuln_asset, NULL },
+    { "GET", "/api/v1/vulns/summary", AUTH_USER, ROLES_ANY_USER, STYLE_JSON, 0,
+      api_vuln_summary, NULL },
+    { "GET", "/api/v1/vulns/{}/assets", AUTH_USER, ROLES_ANY_USER, STYLE_JSON, 0,
+      api_vuln_who, NULL },
+    { "POST", "/api/v1/kb/import", AUTH_USER, ROLES_MANAGER, STYLE_JSON, KB_BODY_MAX,
+      api_kb_import, api_kb_import_done },
     /* agent protocol */
     { "POST", "/agent/v1/enroll", AUTH_NONE, 0, STYLE_JSON, 0, api_agent_enroll, NULL },
     { "POST", "/agent/v1/checkin", AUTH_AGENT, 0, STYLE_JSON, 0,
