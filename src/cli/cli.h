@@ -58,6 +58,8 @@ extern const struct cli_group cmd_job_group;
 extern const struct cli_group cmd_audit_group;
 extern const struct cli_group cmd_key_group;
 extern const struct cli_group cmd_profile_group;
+extern const struct cli_group cmd_kb_group;
+extern const struct cli_group cmd_vuln_group;
 
 /* cli_fail prints "odscanctl: <message>" on stderr and returns CLI_EXIT_FAIL. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
