@@ -269,9 +269,11 @@ reject(struct kb_load *kb, const char *name, const char *reason)
 {
     if (kb->rejects == NULL)
         kb->rejects = calloc(KB_REJECTS_KEPT, sizeof(*kb->rejects));
-    if (kb->rejects != NULL && kb->nrejects < KB_REJECTS_KEPT)
+    /* a reason cut to fit is still a reason */
+    if (kb->rejects != NULL && kb->nrejects < KB_REJECTS_KEPT &&
         snprintf(kb->rejects[kb->nrejects].why, sizeof(kb->rejects[0].why), "%s: %s", name,
-            reason);
+            reason) < 0)
+        kb->rejects[kb->nrejects].why[0] = '\0';
     kb->nrejects++;
 }
 
@@ -367,7 +369,8 @@ add_tracker(struct kb_load *kb, struct advisory_set *set)
         size_t j = i + 1;
         while (j < set->n && strcmp(set->items[j]->id, set->items[i]->id) == 0)
             j++;
-        snprintf(id, sizeof(id), "%s%s", KB_TRACKER_PREFIX, set->items[i]->id);
+        if ((size_t)snprintf(id, sizeof(id), "%s%s", KB_TRACKER_PREFIX, set->items[i]->id) >= sizeof(id))
+            return ODS_E_TOOBIG;
         rc = add_doc(kb, (const struct advisory *const *)&set->items[i], j - i, id);
         i = j;
     }
@@ -422,7 +425,8 @@ load_osv_array(const json_t *arr, const char *name, struct kb_load *kb)
         char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
         if (text == NULL)
             return ODS_E_NOMEM;
-        snprintf(member, sizeof(member), "%s[%zu]", name, i);
+        if (snprintf(member, sizeof(member), "%s[%zu]", name, i) < 0)
+            member[0] = '\0';
         rc = load_one_osv(text, strlen(text), member, kb);
         free(text);
         if (rc != ODS_E_OK)
@@ -496,7 +500,8 @@ kb_load_buffer(const char *data, size_t len, const char *name, const char *tmpdi
     doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (doc == NULL) {
         char reason[OSV_WHY_MAX];
-        snprintf(reason, sizeof(reason), "invalid JSON at line %d: %s", jerr.line, jerr.text);
+        if (snprintf(reason, sizeof(reason), "invalid JSON at line %d: %s", jerr.line, jerr.text) < 0)
+            reason[0] = '\0';
         reject(kb, name, reason);
         return ODS_E_OK;
     }

@@ -183,11 +183,11 @@ test_migrations_idempotent(void **state)
 {
     struct fixture *f = *state;
 
-    assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_migrations"), 4);
     assert_int_equal(raw_int(f, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
     reopen(f);
     reopen(f);
-    assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_migrations"), 4);
     assert_int_equal(raw_int(f, "SELECT count(*) FROM profiles WHERE is_default"), 4);
     assert_int_equal(raw_int(f, "SELECT count(*) FROM meta WHERE key = 'auth_epoch'"), 1);
     assert_int_equal(epoch(f->st), 0);

@@ -266,7 +266,7 @@ test_migrate_v1_database(void **state)
     raw_exec(f, v1_schema);
 
     assert_int_equal(store_open(f->path, &f->st, &err), ODS_E_OK);
-    assert_int_equal(raw_int(f, "SELECT max(version) FROM schema_migrations"), 2);
+    assert_int_equal(raw_int(f, "SELECT max(version) FROM schema_migrations"), 4);
     assert_int_equal(store_asset_get(f->st, 5, &a), ODS_E_OK);
     assert_string_equal(a.hostname, "old-host");
     assert_string_equal(a.fqdn, "");
@@ -286,7 +286,7 @@ test_migrate_v1_database(void **state)
     store_close(f->st);
     f->st = NULL;
     assert_int_equal(store_open(f->path, &f->st, &err), ODS_E_OK);
-    assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_migrations"), 4);
     assert_int_equal(raw_int(f, "SELECT count(*) FROM profiles"), 4);
 }
 
