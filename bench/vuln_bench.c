@@ -5,9 +5,20 @@
  *   vuln_bench --packages FILE [--ecosystem Debian:12] [--rounds N]
  *              [--osv DIR|ZIP]... [--tracker FILE]... [--vuln-list DIR]... [--synthetic N]
  *              [--affected-pct P] [--list]
+ *   vuln_bench --packages FILE --synthetic N --reassess HOSTS --db URL --manifest FILE
+ *
+ * --reassess times what odscand does after an import: HOSTS assets with the manifest
+ * FILE (odscan-agent scan Vulnerability_Scan) are stored in the database URL through
+ * the same store calls as agent uploads, the advisories are imported, and then the
+ * knowledge base is loaded back, the matcher built and every asset assessed from its
+ * stored manifest with its findings written (assess.c, as the server's thread does).
  *
  * The package list is dpkg-query -W -f='${Package}\t${source:Package}\t${source:Version}\t${Version}\n'. */
+#include "assess.h"
 #include "debtracker.h"
+#include "kbsource.h"
+#include "scan.h"
+#include "store.h"
 #include "err.h"
 #include "matcher.h"
 #include "osv.h"
@@ -227,6 +238,135 @@ print_finding(const struct matcher_finding *f, void *arg)
 }
 
 static double
+wall_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* fleet_store puts hosts assets with the manifest into the store, 500 per transaction,
+ * as launches and agent results. */
+static int
+fleet_store(store_t *st, size_t hosts, const char *manifest, size_t len, const char *hash)
+{
+    enum { CHUNK = 500 };
+    static struct launch l[CHUNK];
+    static struct store_op ops[CHUNK];
+
+    for (size_t at = 0; at < hosts; at += CHUNK) {
+        size_t k = hosts - at < CHUNK ? hosts - at : CHUNK;
+        for (size_t i = 0; i < k; i++) {
+            struct asset a = { .id = (int64_t)(at + i + 1), .modules = MOD_VM };
+            snprintf(a.hostname, sizeof(a.hostname), "bench-%zu", at + i + 1);
+            snprintf(a.os_family, sizeof(a.os_family), "linux");
+            if (store_asset_add(st, &a) != 0)
+                return ODS_E_STORE;
+            l[i] = (struct launch){ .asset_id = a.id, .scan_type = SCAN_VULNERABILITY,
+                .user = "bench", .remote = "127.0.0.1", .at_ms = 1 };
+        }
+        if (store_launch_batch(st, l, k) != 0)
+            return ODS_E_STORE;
+        for (size_t i = 0; i < k; i++) {
+            memset(&ops[i], 0, sizeof(ops[i]));
+            ops[i].kind = STORE_OP_JOB_FINISH;
+            ops[i].u.update = (struct job_update){ .asset_id = l[i].asset_id, .job_id = l[i].job_id,
+                .now_ms = 2, .final_state = JOB_COMPLETED, .result_json = manifest,
+                .result_len = len, .manifest_hash = hash };
+        }
+        if (store_apply(st, ops, k) != 0)
+            return ODS_E_STORE;
+    }
+    return ODS_E_OK;
+}
+
+/* reassess: see the header comment. */
+static int
+reassess(const struct advisory_set *set, size_t hosts, const char *url, const char *manifest_path)
+{
+    struct kb_load kb;
+    struct kb_record *recs = NULL;
+    struct kb_counts counts;
+    struct advisory_set loaded;
+    struct matcher *m = NULL;
+    store_t *st = NULL;
+    int64_t *ids = NULL;
+    size_t nids = 0, done = 0, bad = 0;
+    char *doc = NULL, hash[65] = "";
+    size_t len = 0;
+    const char *why = NULL;
+    int rc = ODS_E_NOMEM;
+    FILE *fp = fopen(manifest_path, "r");
+
+    kb_load_init(&kb);
+    advisory_set_init(&loaded);
+    if (fp == NULL || getdelim(&doc, &len, '\0', fp) < 0) {
+        fprintf(stderr, "vuln_bench: %s: cannot read\n", manifest_path);
+        rc = ODS_E_IO;
+        goto out;
+    }
+    len = strlen(doc);
+    json_t *j = json_loads(doc, 0, NULL);
+    const char *h = json_string_value(json_object_get(j, "manifest_hash"));
+    snprintf(hash, sizeof(hash), "%s", h != NULL ? h : "");
+    json_decref(j);
+    if ((rc = store_open(url, &st, &why)) != 0) {
+        fprintf(stderr, "vuln_bench: %s: %s\n", url, why != NULL ? why : err_msg(rc));
+        goto out;
+    }
+    double t0 = wall_seconds();
+    if ((rc = fleet_store(st, hosts, doc, len, hash)) != 0)
+        goto out;
+    for (size_t i = 0; i < set->n; i++) {
+        const struct advisory *one = set->items[i];
+        char *text;
+        size_t tlen;
+        if ((rc = osv_format(&one, 1, one->id, &text, &tlen)) != 0)
+            goto out;
+        if (kb.n == kb.cap) {
+            size_t cap = kb.cap ? kb.cap * 2 : 1024;
+            struct kb_doc *g = reallocarray(kb.docs, cap, sizeof(*g));
+            if (g == NULL) { free(text); rc = ODS_E_NOMEM; goto out; }
+            kb.docs = g;
+            kb.cap = cap;
+        }
+        kb.docs[kb.n++] = (struct kb_doc){ .id = strdup(one->id), .modified_ms = 1, .json = text,
+            .len = tlen };
+    }
+    if ((recs = calloc(kb.n, sizeof(*recs))) == NULL)
+        goto out;
+    for (size_t i = 0; i < kb.n; i++)
+        recs[i] = (struct kb_record){ kb.docs[i].id, 1, kb.docs[i].json, kb.docs[i].len, NULL, 0 };
+    if ((rc = store_kb_import(st, recs, kb.n, &counts)) != 0)
+        goto out;
+    printf("stored %zu hosts and %zu advisories in %.1f s\n", hosts, counts.added,
+        wall_seconds() - t0);
+
+    t0 = wall_seconds();
+    if ((rc = assess_kb_load(st, &loaded, &m, &bad)) != 0)
+        goto out;
+    double t1 = wall_seconds();
+    if ((rc = store_manifest_assets(st, &ids, &nids)) != 0 ||
+        (rc = assess_assets(st, m, ids, nids, 3, &done)) != 0)
+        goto out;
+    double t2 = wall_seconds();
+    printf("re-assess: knowledge base loaded and indexed in %.2f s; %zu hosts assessed and"
+        " findings written in %.2f s; total %.2f s\n", t1 - t0, done, t2 - t1, t2 - t0);
+out:
+    if (fp != NULL)
+        fclose(fp);
+    free(doc);
+    free(ids);
+    free(recs);
+    matcher_free(m);
+    advisory_set_free(&loaded);
+    kb_load_free(&kb);
+    store_close(st);
+    return rc;
+}
+
+static double
 cpu_seconds(void)
 {
     struct timespec ts;
@@ -241,7 +381,8 @@ main(int argc, char **argv)
     static struct host host;
     struct advisory_set set;
     struct matcher *m = NULL;
-    const char *packages = NULL, *eco = "Debian:12";
+    const char *packages = NULL, *eco = "Debian:12", *db = NULL, *manifest = NULL;
+    size_t fleet = 0;
     size_t rounds = 10000, synthetic = 0, findings = 0, entries, groups;
     bool list = false;
     double t0, t1;
@@ -267,10 +408,16 @@ main(int argc, char **argv)
             rounds = strtoul(val, NULL, 10);
         } else if (strcmp(arg, "--affected-pct") == 0) {
             affected_pct = (unsigned)strtoul(val, NULL, 10);
+        } else if (strcmp(arg, "--reassess") == 0) {
+            fleet = strtoul(val, NULL, 10);
+        } else if (strcmp(arg, "--db") == 0) {
+            db = val;
+        } else if (strcmp(arg, "--manifest") == 0) {
+            manifest = val;
         } else if (strcmp(arg, "--synthetic") == 0) {
             synthetic = strtoul(val, NULL, 10);
         } else if (strcmp(arg, "--osv") == 0) {
-            struct osv_load_stats st;
+            struct osv_load_stats st = { 0 };
             size_t len = strlen(val);
             int lrc = len > 4 && strcmp(val + len - 4, ".zip") == 0
                           ? osv_load_zip(val, &set, &st, why, sizeof(why))
@@ -312,6 +459,12 @@ main(int argc, char **argv)
         fprintf(stderr, "vuln_bench: cannot synthesize\n");
         goto out;
     }
+    if (fleet > 0) {
+        if (db == NULL || manifest == NULL)
+            goto usage;
+        rc = reassess(&set, fleet, db, manifest) == 0 ? 0 : 1;
+        goto out;
+    }
     t0 = cpu_seconds();
     if (matcher_build(&set, &m) != 0) {
         fprintf(stderr, "vuln_bench: matcher_build failed\n");
@@ -340,7 +493,8 @@ main(int argc, char **argv)
 usage:
     fprintf(stderr, "usage: vuln_bench --packages FILE [--ecosystem E] [--rounds N] [--list]\n"
                     "       [--osv DIR|ZIP]... [--tracker FILE]... [--vuln-list DIR]... [--synthetic N]\n"
-                    "       [--affected-pct P]\n");
+                    "       [--affected-pct P]\n"
+                    "       [--reassess HOSTS --db URL --manifest FILE]\n");
 out:
     matcher_free(m);
     advisory_set_free(&set);

@@ -4,12 +4,14 @@
 #include "enroll.h"
 #include "err.h"
 #include "log.h"
+#include "manifest.h"
 #include "profile.h"
 #include "runner.h"
 #include "scan.h"
 #include "scans/scans.h"
 #include "signals.h"
 #include "spool.h"
+#include "statefile.h"
 #include "util.h"
 
 #include <inttypes.h>
@@ -24,6 +26,10 @@
 #define JOBS_MAX            64    /* jobs taken from one check-in answer */
 #define IDLE_MIN_MS         1000  /* an empty answer sooner than this: wait the rest */
 #define SCAN_TYPE_MAX       64
+/* In the state directory: the hash of the last manifest the server accepted in full. */
+#define MANIFEST_STATE      "vuln_manifest.sha256"
+/* How the server's 409 asking for a whole manifest begins. */
+#define MANIFEST_UNKNOWN    "manifest unknown"
 
 struct job {
     uint64_t id;
@@ -109,18 +115,101 @@ upload_verdict(long status)
     return KEEP;   /* 401, 408, 429, 5xx...: the server may take it later */
 }
 
+/* post_result sends one result body. On 0, *status is the HTTP status and *manifest_unknown
+ * tells whether a 409 asks for the whole manifest. */
+static int
+post_result(struct loop *lp, uint64_t job_id, const char *body, size_t len, long *status,
+    bool *manifest_unknown)
+{
+    char path[128];
+    json_t *reply = NULL;
+
+    job_path(path, sizeof(path), job_id, "result");
+    int rc = agent_client_post(lp->cfg->client, path, body, len, RESULT_TIMEOUT_S, status, &reply);
+    const char *error = json_string_value(json_object_get(reply, "error"));
+    *manifest_unknown = rc == ODS_E_OK && *status == 409 && error != NULL &&
+        strncmp(error, MANIFEST_UNKNOWN, strlen(MANIFEST_UNKNOWN)) == 0;
+    json_decref(reply);
+    return rc;
+}
+
+/* manifest_of returns the manifest hash of a COMPLETED Vulnerability_Scan body (a
+ * full manifest), or NULL; caller frees. */
+static char *
+manifest_of(const char *body, size_t len)
+{
+    json_t *doc = json_loadb(body, len, 0, NULL);
+    json_t *result = json_object_get(doc, "result");
+    const char *hash = json_string_value(json_object_get(result, "manifest_hash"));
+    char *copy = NULL;
+
+    if (hash != NULL && json_is_array(json_object_get(result, "packages")))
+        copy = strdup(hash);
+    json_decref(doc);
+    return copy;
+}
+
+/* accepted_hash reads the hash of the last manifest the server accepted in full. */
+static bool
+accepted_hash(const struct loop *lp, char out[MANIFEST_HASH_LEN])
+{
+    char path[PATH_MAX], *data = NULL;
+    size_t len = 0;
+
+    if (snprintf(path, sizeof(path), "%s/%s", lp->cfg->state_dir, MANIFEST_STATE) >= (int)sizeof(path)
+        || statefile_read(path, MANIFEST_HASH_LEN, &data, &len) != ODS_E_OK)
+        return false;
+    bool ok = len == MANIFEST_HASH_LEN - 1 && str_copy(out, MANIFEST_HASH_LEN, data) == 0;
+    free(data);
+    return ok;
+}
+
+/* send_result uploads a result; a full manifest the server already holds goes as its
+ * hash only, and whole again when the server answers that it does not know the hash.
+ * After a 200 for a whole manifest its hash is remembered. */
+static int
+send_result(struct loop *lp, uint64_t job_id, const char *body, size_t len, long *status)
+{
+    char *hash = manifest_of(body, len), accepted[MANIFEST_HASH_LEN];
+    bool unknown = false;
+    int rc;
+
+    if (hash != NULL && accepted_hash(lp, accepted) && strcmp(hash, accepted) == 0) {
+        json_t *small = json_pack("{s:s, s:{s:s, s:b}}", "status", "COMPLETED", "result",
+            "manifest_hash", hash, "unchanged", 1);
+        char *text = small != NULL ? json_dumps(small, JSON_COMPACT) : NULL;
+        json_decref(small);
+        if (text == NULL) {
+            free(hash);
+            return ODS_E_NOMEM;
+        }
+        rc = post_result(lp, job_id, text, strlen(text), status, &unknown);
+        free(text);
+        if (rc != ODS_E_OK || !unknown) {
+            if (rc == ODS_E_OK && *status == 200)
+                log_info("job %" PRIu64 ": manifest unchanged; sent its hash only", job_id);
+            free(hash);
+            return rc;
+        }
+        log_info("job %" PRIu64 ": the server does not hold manifest %.12s; sending it in full",
+            job_id, hash);
+    }
+    rc = post_result(lp, job_id, body, len, status, &unknown);
+    if (rc == ODS_E_OK && *status == 200 && hash != NULL &&
+        statefile_write(lp->cfg->state_dir, MANIFEST_STATE, hash, strlen(hash), 0600) != ODS_E_OK)
+        log_warn("%s: cannot save %s/%s: %m", __func__, lp->cfg->state_dir, MANIFEST_STATE);
+    free(hash);
+    return rc;
+}
+
 /* upload sends a spooled result body. Returns 0 when the spool entry is settled
  * (acknowledged or hopeless), ODS_E_BUSY when it must be retried later. */
 static int
 upload(struct loop *lp, uint64_t job_id, const char *body, size_t len)
 {
-    char path[128];
-    json_t *reply = NULL;
     long status = 0;
+    int rc = send_result(lp, job_id, body, len, &status);
 
-    job_path(path, sizeof(path), job_id, "result");
-    int rc = agent_client_post(lp->cfg->client, path, body, len, RESULT_TIMEOUT_S, &status, &reply);
-    json_decref(reply);
     if (rc == ODS_E_SHUTDOWN)
         return rc;
     if (rc != ODS_E_OK) {

@@ -58,6 +58,8 @@ extern const struct cli_group cmd_job_group;
 extern const struct cli_group cmd_audit_group;
 extern const struct cli_group cmd_key_group;
 extern const struct cli_group cmd_profile_group;
+extern const struct cli_group cmd_kb_group;
+extern const struct cli_group cmd_vuln_group;
 extern const struct cli_group cmd_tag_group;
 
 /* cli_tag_name_check accepts a tag name of 1..STORE_TAG_MAX-1 bytes without control

@@ -7,7 +7,7 @@
 
 static const struct cli_group *const groups[] = {
     &cmd_user_group, &cmd_asset_group, &cmd_job_group, &cmd_audit_group, &cmd_key_group,
-    &cmd_profile_group, &cmd_tag_group,
+    &cmd_profile_group, &cmd_tag_group, &cmd_kb_group, &cmd_vuln_group,
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 

@@ -20,7 +20,8 @@
     XX(TLS,        -13, "TLS error")                                          \
     XX(UNSUPPORTED, -14, "not supported")                                     \
     XX(SHUTDOWN,   -15, "shutting down")                                     \
-    XX(UNAVAILABLE, -16, "database unavailable")
+    XX(UNAVAILABLE, -16, "database unavailable")                              \
+    XX(CONFLICT,   -17, "refers to state the server does not hold")
 
 enum ods_err {
 #define XX(name, code, msg) ODS_E_##name = (code),

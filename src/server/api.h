@@ -66,4 +66,11 @@ enum handler_result api_key_get(struct request *r);
 enum handler_result api_key_update(struct request *r);
 enum handler_result api_key_delete(struct request *r);
 
+/* api_vuln.c: vulnerability findings and the knowledge base (docs/api.md). */
+enum handler_result api_vuln_asset(struct request *r);
+enum handler_result api_vuln_who(struct request *r);
+enum handler_result api_vuln_summary(struct request *r);
+enum handler_result api_kb_import(struct request *r);
+enum handler_result api_kb_import_done(struct request *r);
+
 #endif

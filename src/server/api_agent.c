@@ -5,6 +5,7 @@
 #include "api.h"
 #include "err.h"
 #include "log.h"
+#include "manifest.h"
 #include "server.h"
 #include "util.h"
 
@@ -426,6 +427,42 @@ api_agent_job_heartbeat(struct request *r)
     return submit_update(r, STORE_OP_JOB_HEARTBEAT);
 }
 
+/* manifest_check: a result carrying "manifest_hash" is a package manifest. A full one
+ * must hash to what it claims (the agent and the server share manifest_hash), so a
+ * later hash-only upload can stand for it. Fills hash ("" for other documents) and
+ * *hash_only; false with the reply set when the manifest is malformed. */
+static bool
+manifest_check(struct request *r, const json_t *result, char hash[MANIFEST_HASH_LEN],
+    bool *hash_only)
+{
+    struct manifest m;
+    char why[160], actual[MANIFEST_HASH_LEN];
+    int rc;
+
+    if (result == NULL || json_object_get(result, "manifest_hash") == NULL)
+        return true;
+    if ((rc = manifest_read(result, &m, why, sizeof(why))) != ODS_E_OK) {
+        http_reply_errorf(r, rc == ODS_E_NOMEM ? 500 : 400, QPS_INVALID_REQUEST,
+            "See docs/agent.md for the manifest.", "Malformed manifest: %s", why);
+        return false;
+    }
+    if (!m.hash_only && (rc = manifest_hash(&m, actual)) != ODS_E_OK) {
+        manifest_free(&m);
+        http_reply_internal(r, "manifest hash", rc);
+        return false;
+    }
+    if (!m.hash_only && strcmp(actual, m.hash) != 0) {
+        manifest_free(&m);
+        http_reply_errorf(r, 400, QPS_INVALID_REQUEST, "Hash the canonical form in docs/agent.md.",
+            "manifest_hash does not match the manifest's content");
+        return false;
+    }
+    str_copy(hash, MANIFEST_HASH_LEN, m.hash);
+    *hash_only = m.hash_only;
+    manifest_free(&m);
+    return true;
+}
+
 enum handler_result
 api_agent_job_result(struct request *r)
 {
@@ -451,16 +488,28 @@ api_agent_job_result(struct request *r)
         reply_bad(r, "status must be COMPLETED or FAILED");
         return HANDLER_REPLY;
     }
-    /* Keep the reason and the result document in r->out (the reply is built later, from
-     * scratch): the reason first, NUL-terminated, then the document. */
+    /* A package manifest (a Vulnerability_Scan's document) must carry the hash of
+     * its content; the store keeps it, or matches a hash-only upload against it. */
+    char hash[MANIFEST_HASH_LEN] = "";
+    bool hash_only = false;
+    if (u->final_state == JOB_COMPLETED && !manifest_check(r, result, hash, &hash_only)) {
+        json_decref(doc);
+        return HANDLER_REPLY;
+    }
+    /* Keep the reason, the result document and the manifest hash in r->out (the reply
+     * is built later, from scratch), each NUL-terminated. */
     buf_reset(&r->out);
     int rc = buf_append(&r->out, reason, strlen(reason) + 1);
-    size_t doc_at = r->out.len;
+    size_t doc_at = r->out.len, doc_len = 0;
     if (rc == 0 && result != NULL) {
         char *text = json_dumps(result, JSON_COMPACT);
-        rc = text == NULL ? ODS_E_NOMEM : buf_puts(&r->out, text);
+        rc = text == NULL ? ODS_E_NOMEM : buf_append(&r->out, text, strlen(text) + 1);
+        doc_len = text != NULL ? strlen(text) : 0;
         free(text);
     }
+    size_t hash_at = r->out.len;
+    if (rc == 0)
+        rc = buf_append(&r->out, hash, strlen(hash) + 1);
     json_decref(doc);
     if (rc != 0) {
         http_reply_internal(r, "result too large", rc);
@@ -468,7 +517,9 @@ api_agent_job_result(struct request *r)
     }
     u->reason = r->out.data;
     u->result_json = result != NULL ? r->out.data + doc_at : NULL;
-    u->result_len = result != NULL ? r->out.len - doc_at : 0;
+    u->result_len = result != NULL ? doc_len : 0;
+    u->manifest_hash = hash[0] != '\0' ? r->out.data + hash_at : NULL;
+    u->manifest_hash_only = hash_only;
     return submit_update(r, STORE_OP_JOB_FINISH);
 }
 
@@ -495,6 +546,12 @@ api_agent_job_done(struct request *r)
         http_reply_errorf(r, 409, QPS_INVALID_REQUEST,
             "Check in again to get the jobs this agent should run.",
             "Job %s is not in a state that allows this", r->param);
+        return HANDLER_REPLY;
+    }
+    if (op->result == ODS_E_CONFLICT) {
+        http_reply_errorf(r, 409, QPS_INVALID_REQUEST,
+            "Upload the same result again with the whole manifest.",
+            "manifest unknown: send it in full");
         return HANDLER_REPLY;
     }
     if (op->result != 0) {

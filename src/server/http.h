@@ -69,6 +69,9 @@ struct request {
     void                   *handler_mem;  /* a handler's allocation (e.g. a bulk launch's
                                              operations), freed when the request ends */
     int                     commit_rc;
+    /* slow work (a knowledge-base import) on a worker; its reply status (0: none) */
+    struct work             slow_work;
+    unsigned                import_status;
     /* a check-in held in the dispatch hub */
     int                     wait_state; /* api_agent.c's */
     int64_t                 hold_deadline_ms;

@@ -5,6 +5,8 @@
 #include "qps_filter.h"
 
 #include <string.h>
+#define KB_BODY_MAX    (256u * 1024 * 1024)  /* a knowledge-base import (a zip, a tracker export) */
+#define ROLES_MANAGER  ROLE_BIT(ROLE_MANAGER)
 
 #define AGENT_BODY_MAX (16u * 1024 * 1024)   /* scan results */
 #define FILTER_BODY    QPS_FILTER_BODY_MAX
@@ -56,6 +58,14 @@ static const struct route routes[] = {
       RATE_OTHER },
     { "GET", "/healthz", AUTH_NONE, 0, STYLE_JSON, 0, api_meta_health, NULL, RATE_OTHER },
     /* JSON API, for users */
+    { "GET", "/api/v1/assets/{}/vulns", AUTH_USER, ROLES_ANY_USER, STYLE_JSON, 0,
+      api_vuln_asset, NULL, RATE_JOBS },
+    { "GET", "/api/v1/vulns/summary", AUTH_USER, ROLES_ANY_USER, STYLE_JSON, 0,
+      api_vuln_summary, NULL, RATE_JOBS },
+    { "GET", "/api/v1/vulns/{}/assets", AUTH_USER, ROLES_ANY_USER, STYLE_JSON, 0,
+      api_vuln_who, NULL, RATE_JOBS },
+    { "POST", "/api/v1/kb/import", AUTH_USER, ROLES_MANAGER, STYLE_JSON, KB_BODY_MAX,
+      api_kb_import, api_kb_import_done, RATE_OTHER },
     { "GET", "/api/v1/jobs/{}", AUTH_USER, ROLES_ANY_USER, STYLE_JSON, 0, api_jobs_get, NULL,
       RATE_JOBS },
     { "GET", "/api/v1/jobs/{}/result", AUTH_USER, ROLES_ANY_USER, STYLE_JSON, 0,

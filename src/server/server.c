@@ -3,6 +3,7 @@
 #include "err.h"
 #include "log.h"
 #include "qps.h"
+#include "scan.h"
 #include "api.h"
 #include "tls.h"
 #include "util.h"
@@ -17,6 +18,7 @@
 
 #define SHUTDOWN_GRACE_MS 10000
 #define AUTH_WORKERS      2      /* argon2id verifications at once: ~64 MiB each */
+#define SLOW_WORKERS      1      /* knowledge-base imports at once */
 
 /* listen_host extracts the host part of "ADDR:PORT" / "[V6]:PORT" into out. */
 static void
@@ -91,7 +93,8 @@ before_commit(void *ctx, const struct store_op *ops, size_t n, struct commit_ite
 
 /* after_commit runs on the committer thread after each committed batch: every job a
  * launch created wakes its asset's waiting agent (one not served by before_commit:
- * e.g. one that started waiting while the batch was written). */
+ * e.g. one that started waiting while the batch was written); every stored
+ * manifest goes to the assessment thread. */
 static void
 after_commit(void *ctx, const struct store_op *ops, size_t n)
 {
@@ -99,8 +102,14 @@ after_commit(void *ctx, const struct store_op *ops, size_t n)
 
     for (size_t i = 0; i < n; i++) {
         const struct launch *l = &ops[i].u.launch;
+        const struct job_update *u = &ops[i].u.update;
         if (ops[i].kind == STORE_OP_LAUNCH && ops[i].result == 0 && l->result == 0 && !l->existing)
             dispatch_notify(s->hub, l->asset_id);
+        /* a manifest just stored (or confirmed by its hash): assess it off this thread */
+        if (ops[i].kind == STORE_OP_JOB_FINISH && ops[i].result == 0 && !u->duplicate &&
+            u->final_state == JOB_COMPLETED && u->scan_type == SCAN_VULNERABILITY &&
+            u->manifest_hash != NULL)
+            assessor_enqueue(s->assess, u->asset_id);
     }
 }
 
@@ -216,6 +225,14 @@ server_start(struct server *s, char *err, size_t n)
         snprintf(err, n, "cannot start worker threads: %s", err_msg(rc));
         goto fail;
     }
+    if ((rc = workers_start(SLOW_WORKERS, &s->slow)) != 0) {
+        snprintf(err, n, "cannot start worker threads: %s", err_msg(rc));
+        goto fail;
+    }
+    if ((rc = assessor_start(s->store, &s->assess)) != 0) {
+        snprintf(err, n, "cannot start the assessment thread: %s", err_msg(rc));
+        goto fail;
+    }
     if ((rc = dispatch_new(api_agent_checkin_wake, &s->hub)) != 0) {
         snprintf(err, n, "cannot set up dispatch: %s", err_msg(rc));
         goto fail;
@@ -282,9 +299,14 @@ server_stop(struct server *s)
      * with 503 by the closed hub and the stopped (not yet freed) committer. */
     committer_stop(s->committer);
     workers_stop(s->workers);      /* runs what is queued: every parked request resumes */
+    workers_stop(s->slow);
     http_daemon_stop(s);
     workers_free(s->workers);
     s->workers = NULL;
+    workers_free(s->slow);
+    s->slow = NULL;
+    assessor_free(s->assess);
+    s->assess = NULL;
     committer_free(s->committer);
     s->committer = NULL;
     dispatch_free(s->hub);

@@ -3,6 +3,7 @@
 #ifndef ODSCAN_SERVER_H
 #define ODSCAN_SERVER_H
 
+#include "assess.h"
 #include "auth.h"
 #include "committer.h"
 #include "config.h"
@@ -24,6 +25,8 @@ struct server {
     committer_t         *committer;
     dispatch_t          *hub;             /* check-ins waiting for a job */
     workers_t           *workers;         /* password verification off the event loops */
+    workers_t           *slow;            /* knowledge-base imports off the event loops */
+    assessor_t          *assess;          /* vulnerability assessment */
     struct MHD_Daemon   *daemon;
     char                 base_url[600];
     char                *cert_pem;

@@ -287,6 +287,76 @@ store_asset_tags(store_t *st, int64_t asset_id, struct tag **out, size_t *n)
 }
 
 int
+store_kb_import(store_t *st, const struct kb_record *recs, size_t n, struct kb_counts *out)
+{
+    return st->ops->kb_import(st, recs, n, out);
+}
+
+int
+store_kb_epoch(store_t *st, int64_t *out)
+{
+    return st->ops->kb_epoch(st, out);
+}
+
+int
+store_kb_count(store_t *st, size_t *n)
+{
+    return st->ops->kb_count(st, n);
+}
+
+int
+store_kb_each(store_t *st, store_advisory_fn fn, void *arg)
+{
+    return st->ops->kb_each(st, fn, arg);
+}
+
+int
+store_kb_claim(store_t *st, int64_t epoch, bool *mine)
+{
+    return st->ops->kb_claim(st, epoch, mine);
+}
+
+int
+store_manifest_get(store_t *st, int64_t asset_id, char **json, size_t *len, char *hash,
+    int64_t *scanned_ms)
+{
+    return st->ops->manifest_get(st, asset_id, json, len, hash, scanned_ms);
+}
+
+int
+store_manifest_assets(store_t *st, int64_t **ids, size_t *n)
+{
+    return st->ops->manifest_assets(st, ids, n);
+}
+
+int
+store_vuln_last_scan(store_t *st, int64_t asset_id, int64_t *ms)
+{
+    return st->ops->vuln_last_scan(st, asset_id, ms);
+}
+
+int
+store_findings_write(store_t *st, const struct asset_findings *items, size_t n, int64_t now)
+{
+    return st->ops->findings_write(st, items, n, now);
+}
+
+int
+store_findings_list(store_t *st, const struct finding_query *q, struct finding **out, size_t *n)
+{
+    if (q->asset_id <= 0 && (q->vuln_id == NULL || q->vuln_id[0] == '\0'))
+        return ODS_E_INVAL;
+    return st->ops->findings_list(st, q, out, n);
+}
+
+int
+store_findings_summary(store_t *st, struct severity_count **out, size_t *n,
+    size_t *assets_affected, size_t *assets_scanned)
+{
+    return st->ops->findings_summary(st, out, n, assets_affected, assets_scanned);
+}
+
+int
 store_user_set_scope(store_t *st, const char *user, const int64_t *tag_ids, size_t n)
 {
     return st->ops->user_set_scope(st, user, tag_ids, n);

@@ -16,7 +16,7 @@ typedef struct store store_t;
 
 /* The schema version this build writes: the number of migrations every backend
  * applies (each backend checks its own count against it at compile time). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 enum role { ROLE_MANAGER = 0, ROLE_SCANNER, ROLE_READER, ROLE_COUNT };
 
@@ -313,6 +313,11 @@ struct job_update {
     const char *reason;         /* FINISH with FAILED */
     const char *result_json;    /* FINISH with COMPLETED: the scan's document (may be NULL) */
     size_t      result_len;
+    /* FINISH of a COMPLETED Vulnerability_Scan whose document is a package manifest
+     * (the caller checked it and its hash): the hash, and whether the document is only
+     * {"manifest_hash", "unchanged": true}. NULL for any other document. */
+    const char *manifest_hash;
+    bool        manifest_hash_only;
     /* out */
     bool        duplicate;      /* FINISH of a job already finished: nothing changed */
     int         scan_type;
@@ -346,7 +351,11 @@ struct store_op {
  *   the agent finished anyway) -> final_state, finished_ms, reason; a COMPLETED
  *   Inventory_Scan result becomes the asset's latest inventory and adds a line to its
  *   inventory history. A job already COMPLETED/FAILED -> result 0, duplicate = true,
- *   nothing written. EXPIRED -> ODS_E_BUSY.
+ *   nothing written. EXPIRED -> ODS_E_BUSY. A Vulnerability_Scan with manifest_hash:
+ *   a full manifest becomes the asset's stored manifest (vuln_manifests); a hash-only
+ *   one must name the stored manifest's hash, else result ODS_E_CONFLICT and nothing
+ *   is written (the agent then sends it in full). Either way the asset's last
+ *   vulnerability scan time becomes now_ms.
  * Returns 0 (per-op results valid) or ODS_E_STORE (nothing written). */
 int store_apply(store_t *st, struct store_op *ops, size_t n);
 
@@ -493,6 +502,136 @@ int store_asset_count(store_t *st, const struct asset_query *q, size_t *n);
  * would break a rule: PC and SCA are exclusive, SWCA needs VM. 0 or ODS_E_NOTFOUND. */
 int store_asset_set_modules(store_t *st, const int64_t *ids, size_t n, unsigned on,
     unsigned off, const char **why);
+
+/* --- vulnerability assessment (migration 4) ---------------------------------------- */
+
+/* Schema (migration 4): advisories(id PRIMARY KEY, modified_ms, document: normalized OSV
+ * JSON, imported_ms); advisory_aliases(alias, advisory_id); vuln_manifests(asset_id
+ * PRIMARY KEY, job_id, hash, document, collected_ms, scanned_ms: the last
+ * Vulnerability_Scan, full or hash-only); vuln_findings(asset_id, advisory_id, package,
+ * aliases, installed_version, fixed_version, severity, score10, first_seen_ms,
+ * last_seen_ms, fixed_ms: 0 while open); meta 'kb_epoch' (bumped by every import that
+ * changed something) and 'kb_assessed_epoch' (the epoch whose fleet re-assessment a
+ * node claimed).
+ *
+ * For the HostAsset views: an asset's lastVulnScan is store_vuln_last_scan(), and in SQL
+ * vuln_manifests.scanned_ms joined on asset_id (no row: never scanned); its vuln list is
+ * store_findings_list() with finding_query.asset_id set. */
+
+#define STORE_ADVISORY_ID_MAX 128    /* incl. NUL */
+#define STORE_ALIASES_MAX     512    /* comma-separated aliases, incl. NUL (cut at a comma) */
+#define STORE_PACKAGE_MAX     256
+#define STORE_VERSION_MAX     256
+#define STORE_SEVERITY_MAX    16     /* CRITICAL HIGH MEDIUM LOW NONE UNKNOWN */
+#define STORE_MANIFEST_HASH   65     /* hex SHA-256, incl. NUL */
+
+/* One advisory to import: its normalized OSV document and the keys indexed. */
+struct kb_record {
+    const char         *id;
+    int64_t             modified_ms;
+    const char         *document;
+    size_t              len;
+    const char *const  *aliases;
+    size_t              naliases;
+};
+
+struct kb_counts {
+    size_t added;       /* ids not held before */
+    size_t updated;     /* newer modified time, or (no time) a different document */
+    size_t skipped;     /* same or older */
+};
+
+/* store_kb_import writes the records in ONE transaction (all or nothing): each id not
+ * held is added; one held is replaced (document and aliases) when the record's
+ * modified time is newer, or when both times are 0 and the documents differ; otherwise
+ * skipped. Bumps kb_epoch when anything was added or updated. *out gets the counts.
+ * Returns 0, ODS_E_INVAL (an id longer than STORE_ADVISORY_ID_MAX - 1) or ODS_E_STORE. */
+int store_kb_import(store_t *st, const struct kb_record *recs, size_t n, struct kb_counts *out);
+/* store_kb_epoch reads kb_epoch; servers rebuild their matcher when it moves. */
+int store_kb_epoch(store_t *st, int64_t *out);
+/* store_kb_count counts the advisories held. */
+int store_kb_count(store_t *st, size_t *n);
+/* Called for every advisory held; a non-zero return stops the walk and is returned. */
+typedef int (*store_advisory_fn)(void *arg, const char *id, const char *document, size_t len);
+/* store_kb_each calls fn for every advisory held, by id. The strings are valid during
+ * the call only. Returns 0, fn's result or ODS_E_STORE. */
+int store_kb_each(store_t *st, store_advisory_fn fn, void *arg);
+/* store_kb_claim makes this caller the one node that re-assesses the fleet for epoch:
+ * *mine is true when kb_assessed_epoch was below epoch (it is now epoch). */
+int store_kb_claim(store_t *st, int64_t epoch, bool *mine);
+
+/* store_manifest_get reads the asset's stored manifest (the last full one). Caller
+ * frees *json. hash (STORE_MANIFEST_HASH bytes) and scanned_ms may be NULL.
+ * Returns 0 or ODS_E_NOTFOUND. */
+int store_manifest_get(store_t *st, int64_t asset_id, char **json, size_t *len, char *hash,
+    int64_t *scanned_ms);
+/* store_manifest_assets lists the ids of assets with a stored manifest, ascending.
+ * Caller frees *ids. */
+int store_manifest_assets(store_t *st, int64_t **ids, size_t *n);
+/* store_vuln_last_scan reads the asset's last Vulnerability_Scan time (the HostAsset
+ * lastVulnScan): 0, or ODS_E_NOTFOUND when it was never scanned. */
+int store_vuln_last_scan(store_t *st, int64_t asset_id, int64_t *ms);
+
+struct finding {
+    int64_t asset_id;
+    char    advisory_id[STORE_ADVISORY_ID_MAX];
+    char    aliases[STORE_ALIASES_MAX];          /* "CVE-2024-1,CVE-2024-2" */
+    char    package[STORE_PACKAGE_MAX];          /* source name for Debian/Ubuntu */
+    char    installed_version[STORE_VERSION_MAX];
+    char    fixed_version[STORE_VERSION_MAX];    /* "" when no fix yet */
+    char    severity[STORE_SEVERITY_MAX];
+    int     score10;                             /* CVSS x 10, -1 unknown */
+    int64_t first_seen_ms;
+    int64_t last_seen_ms;
+    int64_t fixed_ms;                            /* 0: open */
+};
+
+/* One asset's complete assessment: every finding open now. */
+struct asset_findings {
+    int64_t               asset_id;
+    const struct finding *findings;   /* asset_id/first/last/fixed fields are ignored */
+    size_t                n;
+};
+
+/* store_findings_write records n assessments in ONE transaction: each finding is
+ * inserted (first and last seen now_ms) or, when (asset, advisory, package) is held,
+ * refreshed (last seen now_ms, reopened when it was fixed); the asset's open findings
+ * missing from its assessment become fixed at now_ms (kept, not deleted).
+ * Returns 0 or ODS_E_STORE. */
+int store_findings_write(store_t *st, const struct asset_findings *items, size_t n,
+    int64_t now_ms);
+
+enum finding_status { FINDING_ANY = 0, FINDING_OPEN, FINDING_FIXED };
+
+/* A findings query: one asset's (asset_id > 0), or those of one advisory id or alias
+ * over every asset (vuln_id set). severity and package (NULL: any) filter exactly. */
+struct finding_query {
+    int64_t              asset_id;
+    const char          *vuln_id;
+    const char          *severity;
+    const char          *package;
+    enum finding_status  status;
+    size_t               limit;     /* 0: no limit */
+};
+
+/* store_findings_list lists findings by asset, then score (highest first), advisory
+ * and package. Caller frees *out. Returns 0, ODS_E_INVAL (neither asset nor id) or
+ * ODS_E_STORE. */
+int store_findings_list(store_t *st, const struct finding_query *q, struct finding **out,
+    size_t *n);
+
+/* Fleet counts of one severity. */
+struct severity_count {
+    char   severity[STORE_SEVERITY_MAX];
+    size_t open;        /* open findings */
+    size_t fixed;       /* findings fixed since */
+    size_t assets;      /* assets with an open finding of this severity */
+};
+
+/* store_findings_summary counts findings by severity (caller frees *out), the assets
+ * with any open finding and the assets with a stored manifest. */
+int store_findings_summary(store_t *st, struct severity_count **out, size_t *n,
+    size_t *assets_affected, size_t *assets_scanned);
 
 /* --- names -------------------------------------------------------------------------- */
 

@@ -53,6 +53,22 @@ struct store_ops {
     int (*user_set_scope)(store_t *st, const char *user, const int64_t *tag_ids, size_t n);
     int (*user_scope)(store_t *st, const char *user, struct tag **out, size_t *n);
     int (*user_set_limits)(store_t *st, const char *user, const struct user_limits *l);
+    int (*kb_import)(store_t *st, const struct kb_record *recs, size_t n,
+        struct kb_counts *out);
+    int (*kb_epoch)(store_t *st, int64_t *out);
+    int (*kb_count)(store_t *st, size_t *n);
+    int (*kb_each)(store_t *st, store_advisory_fn fn, void *arg);
+    int (*kb_claim)(store_t *st, int64_t epoch, bool *mine);
+    int (*manifest_get)(store_t *st, int64_t asset_id, char **json, size_t *len, char *hash,
+        int64_t *scanned_ms);
+    int (*manifest_assets)(store_t *st, int64_t **ids, size_t *n);
+    int (*vuln_last_scan)(store_t *st, int64_t asset_id, int64_t *ms);
+    int (*findings_write)(store_t *st, const struct asset_findings *items, size_t n,
+        int64_t now_ms);
+    int (*findings_list)(store_t *st, const struct finding_query *q, struct finding **out,
+        size_t *n);
+    int (*findings_summary)(store_t *st, struct severity_count **out, size_t *n,
+        size_t *assets_affected, size_t *assets_scanned);
     int (*user_limits)(store_t *st, const char *user, struct user_limits *out);
     int (*enroll)(store_t *st, const struct enrollment *e, struct asset *asset,
         const char **why);

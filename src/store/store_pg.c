@@ -40,6 +40,12 @@
 #define LOCK_MIGRATE       "1868854125"
 #define LOCK_ENROLL        "1868854117"
 
+#define FINDING_COLS "asset_id, advisory_id, aliases, package, installed_version, fixed_version, " \
+                     "severity, score10, first_seen_ms, last_seen_ms, fixed_ms"
+/* $2 severity, $3 package (NULL: any), $4 enum finding_status */
+#define FINDING_FILTER " AND ($2::text IS NULL OR severity = $2) AND ($3::text IS NULL OR package = $3)" \
+                       " AND ($4::int = 0 OR ($4::int = 1 AND fixed_ms = 0) OR ($4::int = 2 AND fixed_ms <> 0))"
+
 #define FIRST_ENROLLED_ID  100001      /* ids below are left to assets added by hand */
 #define RESULT_DOC_MAX     (16u << 20) /* largest uploaded scan document, bytes */
 #define EXPIRED_REASON     "not picked up in time"
@@ -189,6 +195,41 @@ static const char *const migrations[] = {
     "  key_id          BIGINT  NOT NULL REFERENCES actkeys(id) ON DELETE CASCADE,"
     "  tag_id          BIGINT  NOT NULL REFERENCES tags(id) ON DELETE CASCADE,"
     "  PRIMARY KEY (key_id, tag_id));",
+
+    /* 4: vulnerability assessment: the knowledge base, manifests, findings */
+    "CREATE TABLE advisories ("
+    "  id              TEXT    PRIMARY KEY,"
+    "  modified_ms     BIGINT  NOT NULL,"
+    "  document        TEXT    NOT NULL,"
+    "  imported_ms     BIGINT  NOT NULL);"
+    "CREATE TABLE advisory_aliases ("
+    "  alias           TEXT    NOT NULL,"
+    "  advisory_id     TEXT    NOT NULL REFERENCES advisories(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (alias, advisory_id));"
+    "CREATE INDEX advisory_aliases_advisory ON advisory_aliases(advisory_id);"
+    "CREATE TABLE vuln_manifests ("
+    "  asset_id        BIGINT  PRIMARY KEY REFERENCES assets(id) ON DELETE CASCADE,"
+    "  job_id          BIGINT  NOT NULL,"
+    "  hash            TEXT    NOT NULL,"
+    "  document        TEXT    NOT NULL,"
+    "  collected_ms    BIGINT  NOT NULL,"
+    "  scanned_ms      BIGINT  NOT NULL);"
+    "CREATE TABLE vuln_findings ("
+    "  asset_id        BIGINT  NOT NULL REFERENCES assets(id) ON DELETE CASCADE,"
+    "  advisory_id     TEXT    NOT NULL,"
+    "  package         TEXT    NOT NULL,"
+    "  aliases         TEXT    NOT NULL,"
+    "  installed_version TEXT  NOT NULL,"
+    "  fixed_version   TEXT    NOT NULL,"
+    "  severity        TEXT    NOT NULL,"
+    "  score10         INTEGER NOT NULL,"
+    "  first_seen_ms   BIGINT  NOT NULL,"
+    "  last_seen_ms    BIGINT  NOT NULL,"
+    "  fixed_ms        BIGINT  NOT NULL DEFAULT 0,"
+    "  stale           INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (asset_id, advisory_id, package));"
+    "CREATE INDEX vuln_findings_advisory ON vuln_findings(advisory_id);"
+    "INSERT INTO meta(key, value) VALUES ('kb_epoch', 0), ('kb_assessed_epoch', 0);",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(MIGRATION_COUNT == STORE_SCHEMA_VERSION, "migrations and STORE_SCHEMA_VERSION disagree");
@@ -228,6 +269,11 @@ enum stmt_id {
     S_AGENT_ADD, S_AGENT_GET,
     S_PROFILE_ADD, S_PROFILE_LIST, S_PROFILE_GET, S_PROFILE_FOR_ASSET,
     S_AUDIT_ADD, S_AUDIT_LIST, S_LOCK_ENROLL,
+    S_KB_GET, S_KB_PUT, S_KB_ALIAS_DEL, S_KB_ALIAS_ADD, S_KB_EPOCH_GET, S_KB_EPOCH_BUMP,
+    S_KB_COUNT, S_KB_EACH, S_KB_CLAIM,
+    S_MANIFEST_HASH, S_MANIFEST_SET, S_MANIFEST_SEEN, S_MANIFEST_GET, S_MANIFEST_ASSETS,
+    S_FINDING_MARK, S_FINDING_PUT, S_FINDING_CLOSE, S_FINDING_BY_ASSET, S_FINDING_BY_VULN,
+    S_FINDING_SUMMARY, S_FINDING_AFFECTED, S_MANIFEST_COUNT,
     STMT_COUNT
 };
 
@@ -379,6 +425,51 @@ static const char *const stmt_sql[STMT_COUNT] = {
                         " VALUES ($1, $2, $3, $4, $5, $6, $7)",
     [S_AUDIT_LIST]    = "SELECT " AUDIT_COLS " FROM audit ORDER BY id DESC LIMIT $1",
     [S_LOCK_ENROLL]   = "SELECT pg_advisory_xact_lock(" LOCK_ENROLL ")",
+    [S_KB_GET]        = "SELECT modified_ms, document FROM advisories WHERE id = $1 FOR UPDATE",
+    [S_KB_PUT]        = "INSERT INTO advisories(id, modified_ms, document, imported_ms)"
+                        " VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET"
+                        " modified_ms = excluded.modified_ms, document = excluded.document,"
+                        " imported_ms = excluded.imported_ms",
+    [S_KB_ALIAS_DEL]  = "DELETE FROM advisory_aliases WHERE advisory_id = $1",
+    [S_KB_ALIAS_ADD]  = "INSERT INTO advisory_aliases(alias, advisory_id) VALUES ($1, $2)"
+                        " ON CONFLICT DO NOTHING",
+    [S_KB_EPOCH_GET]  = "SELECT value FROM meta WHERE key = 'kb_epoch'",
+    [S_KB_EPOCH_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'kb_epoch'",
+    [S_KB_COUNT]      = "SELECT count(*) FROM advisories",
+    [S_KB_EACH]       = "SELECT id, document FROM advisories ORDER BY id COLLATE \"C\"",
+    [S_KB_CLAIM]      = "UPDATE meta SET value = $1 WHERE key = 'kb_assessed_epoch' AND value < $1",
+    [S_MANIFEST_HASH] = "SELECT hash FROM vuln_manifests WHERE asset_id = $1",
+    [S_MANIFEST_SET]  = "INSERT INTO vuln_manifests(asset_id, job_id, hash, document, collected_ms,"
+                        " scanned_ms) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (asset_id) DO UPDATE SET"
+                        " job_id = excluded.job_id, hash = excluded.hash, document = excluded.document,"
+                        " collected_ms = excluded.collected_ms, scanned_ms = excluded.scanned_ms",
+    [S_MANIFEST_SEEN] = "UPDATE vuln_manifests SET scanned_ms = $2 WHERE asset_id = $1",
+    [S_MANIFEST_GET]  = "SELECT document, hash, scanned_ms FROM vuln_manifests WHERE asset_id = $1",
+    [S_MANIFEST_ASSETS] = "SELECT asset_id FROM vuln_manifests ORDER BY asset_id",
+    [S_FINDING_MARK]  = "UPDATE vuln_findings SET stale = 1 WHERE asset_id = $1 AND fixed_ms = 0",
+    [S_FINDING_PUT]   = "INSERT INTO vuln_findings(asset_id, advisory_id, package, aliases,"
+                        " installed_version, fixed_version, severity, score10, first_seen_ms,"
+                        " last_seen_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)"
+                        " ON CONFLICT (asset_id, advisory_id, package) DO UPDATE SET"
+                        " aliases = excluded.aliases, installed_version = excluded.installed_version,"
+                        " fixed_version = excluded.fixed_version, severity = excluded.severity,"
+                        " score10 = excluded.score10, last_seen_ms = excluded.last_seen_ms,"
+                        " fixed_ms = 0, stale = 0",
+    [S_FINDING_CLOSE] = "UPDATE vuln_findings SET fixed_ms = $2, stale = 0"
+                        " WHERE asset_id = $1 AND stale = 1",
+    [S_FINDING_BY_ASSET] = "SELECT " FINDING_COLS " FROM vuln_findings WHERE asset_id = $1"
+                        FINDING_FILTER " ORDER BY score10 DESC, advisory_id COLLATE \"C\","
+                        " package COLLATE \"C\" LIMIT $5::bigint",
+    [S_FINDING_BY_VULN] = "SELECT " FINDING_COLS " FROM vuln_findings WHERE (advisory_id = $1"
+                        " OR advisory_id IN (SELECT advisory_id FROM advisory_aliases WHERE alias = $1))"
+                        FINDING_FILTER " ORDER BY asset_id, score10 DESC, advisory_id COLLATE \"C\","
+                        " package COLLATE \"C\" LIMIT $5::bigint",
+    [S_FINDING_SUMMARY] = "SELECT severity, sum(CASE WHEN fixed_ms = 0 THEN 1 ELSE 0 END),"
+                        " sum(CASE WHEN fixed_ms <> 0 THEN 1 ELSE 0 END),"
+                        " count(DISTINCT CASE WHEN fixed_ms = 0 THEN asset_id END)"
+                        " FROM vuln_findings GROUP BY severity ORDER BY severity COLLATE \"C\"",
+    [S_FINDING_AFFECTED] = "SELECT count(DISTINCT asset_id) FROM vuln_findings WHERE fixed_ms = 0",
+    [S_MANIFEST_COUNT] = "SELECT count(*) FROM vuln_manifests",
 };
 
 struct conn {
@@ -1748,6 +1839,45 @@ finish_document(struct conn *c, const struct job *j, const struct job_update *u)
     return run(c, S_HISTORY_ADD, &a, NULL);
 }
 
+/* manifest_known: ODS_E_OK when the asset's stored manifest has this hash, else
+ * ODS_E_NOTFOUND (or the statement's failure). */
+static int
+manifest_known(struct conn *c, int64_t asset_id, const char *hash)
+{
+    PGresult *res = NULL;
+    struct args a;
+    int rc;
+
+    args_init(&a);
+    arg_i64(&a, asset_id);
+    if ((rc = run(c, S_MANIFEST_HASH, &a, &res)) == ODS_E_OK)
+        rc = PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, 0), hash) == 0 ? ODS_E_OK :
+            ODS_E_NOTFOUND;
+    PQclear(res);
+    return rc;
+}
+
+/* manifest_record keeps a full manifest as the asset's, or notes a hash-only scan. */
+static int
+manifest_record(struct conn *c, const struct job *j, const struct job_update *u)
+{
+    struct args a;
+
+    args_init(&a);
+    arg_i64(&a, j->asset_id);
+    if (u->manifest_hash_only) {
+        arg_i64(&a, u->now_ms);
+        return run(c, S_MANIFEST_SEEN, &a, NULL);
+    }
+    if (u->result_json == NULL)
+        return ODS_E_STORE;
+    arg_i64(&a, j->id);
+    arg_text(&a, u->manifest_hash);
+    arg_doc(&a, u->result_json, u->result_len);
+    arg_i64(&a, u->now_ms);
+    return run(c, S_MANIFEST_SET, &a, NULL);
+}
+
 /* op_finish: QUEUED/DISPATCHED/RUNNING -> COMPLETED or FAILED. A job already finished
  * is a duplicate upload and changes nothing. A final_state other than COMPLETED or
  * FAILED is ODS_E_INVAL, a document above RESULT_DOC_MAX ODS_E_TOOBIG, one that is
@@ -1791,11 +1921,19 @@ op_finish(struct conn *c, struct store_op *op)
     arg_i64(&a, u->final_state);
     arg_i64(&a, u->now_ms);
     arg_text_fit(&a, completed ? "" : u->reason, STORE_TEXT_MAX);
+    bool manifest = completed && j.scan_type == SCAN_VULNERABILITY && u->manifest_hash != NULL;
+    if (manifest && u->manifest_hash_only &&
+        (rc = manifest_known(c, j.asset_id, u->manifest_hash)) != ODS_E_OK) {
+        if (rc != ODS_E_NOTFOUND)
+            return rc;
+        op->result = ODS_E_CONFLICT;
+        return ODS_E_OK;
+    }
     if ((rc = run(c, S_JOB_FINISH, &a, NULL)) != ODS_E_OK)
         return rc;
-    if (completed && u->result_json != NULL)
-        return finish_document(c, &j, u);
-    return ODS_E_OK;
+    if (completed && u->result_json != NULL && (rc = finish_document(c, &j, u)) != ODS_E_OK)
+        return rc;
+    return manifest ? manifest_record(c, &j, u) : ODS_E_OK;
 }
 
 /* apply_one runs one operation inside the batch's transaction. Its outcome goes to
@@ -3288,6 +3426,346 @@ pg_asset_set_modules(store_t *st, const int64_t *ids, size_t n, unsigned on, uns
     return rc == ODS_E_BUSY ? ODS_E_STORE : rc;
 }
 
+/* --- vulnerability assessment ------------------------------------------------------ */
+
+/* kb_one imports one record (see store_kb_import) and counts it. */
+static int
+kb_one(struct conn *c, const struct kb_record *r, int64_t now, struct kb_counts *cnt)
+{
+    PGresult *res = NULL;
+    bool held = false, newer = true;
+    struct args a;
+    int rc;
+
+    if (!fits(r->id, STORE_ADVISORY_ID_MAX) || r->id[0] == '\0' ||
+        !utf8_valid(r->document, r->len))
+        return ODS_E_INVAL;
+    args_init(&a);
+    arg_text(&a, r->id);
+    if ((rc = run(c, S_KB_GET, &a, &res)) != ODS_E_OK)
+        return rc;
+    if (PQntuples(res) > 0) {
+        int64_t old = col_i64(res, 0, 0);
+        size_t len = (size_t)PQgetlength(res, 0, 1);
+        held = true;
+        newer = r->modified_ms > old || (r->modified_ms == 0 && old == 0 &&
+            (len != r->len || (len > 0 && memcmp(PQgetvalue(res, 0, 1), r->document, len) != 0)));
+    }
+    PQclear(res);
+    if (!newer) {
+        cnt->skipped++;
+        return ODS_E_OK;
+    }
+    args_init(&a);
+    arg_text(&a, r->id);
+    arg_i64(&a, r->modified_ms);
+    arg_doc(&a, r->document, r->len);
+    arg_i64(&a, now);
+    if ((rc = run(c, S_KB_PUT, &a, NULL)) != ODS_E_OK)
+        return rc;
+    args_init(&a);
+    arg_text(&a, r->id);
+    if ((rc = run(c, S_KB_ALIAS_DEL, &a, NULL)) != ODS_E_OK)
+        return rc;
+    for (size_t i = 0; i < r->naliases; i++) {
+        args_init(&a);
+        arg_text(&a, r->aliases[i]);
+        arg_text(&a, r->id);
+        if ((rc = run(c, S_KB_ALIAS_ADD, &a, NULL)) != ODS_E_OK)
+            return rc;
+    }
+    if (held)
+        cnt->updated++;
+    else
+        cnt->added++;
+    return ODS_E_OK;
+}
+
+static int
+pg_kb_import(store_t *st, const struct kb_record *recs, size_t n, struct kb_counts *out)
+{
+    struct conn *c = conn_acquire(st);
+    struct kb_counts cnt = { 0 };
+    int64_t now = now_ms();
+    int rc = ODS_E_BUSY;
+
+    for (int tries = 0; tries < BATCH_TRIES && rc == ODS_E_BUSY; tries++) {
+        memset(&cnt, 0, sizeof(cnt));
+        if ((rc = tx_begin(c)) != ODS_E_OK)
+            break;
+        for (size_t i = 0; i < n && rc == ODS_E_OK; i++)
+            rc = kb_one(c, &recs[i], now, &cnt);
+        if (rc == ODS_E_OK && cnt.added + cnt.updated > 0)
+            rc = run(c, S_KB_EPOCH_BUMP, NULL, NULL);
+        rc = tx_finish(c, rc);
+    }
+    conn_release(c);
+    if (rc != ODS_E_OK)
+        memset(&cnt, 0, sizeof(cnt));
+    *out = cnt;
+    return rc == ODS_E_BUSY ? ODS_E_STORE : rc;
+}
+
+/* scalar reads the int64 of a statement without parameters. */
+static int
+scalar(store_t *st, enum stmt_id id, int64_t *out)
+{
+    struct conn *c = conn_acquire(st);
+    PGresult *res = NULL;
+    int rc = run(c, id, NULL, &res);
+
+    if (rc == ODS_E_OK) {
+        if (PQntuples(res) > 0)
+            *out = col_i64(res, 0, 0);
+        else
+            rc = ODS_E_STORE;
+    }
+    PQclear(res);
+    conn_release(c);
+    return rc;
+}
+
+static int
+pg_kb_epoch(store_t *st, int64_t *out)
+{
+    return scalar(st, S_KB_EPOCH_GET, out);
+}
+
+static int
+pg_kb_count(store_t *st, size_t *n)
+{
+    int64_t v = 0;
+    int rc = scalar(st, S_KB_COUNT, &v);
+
+    *n = rc == ODS_E_OK ? (size_t)v : 0;
+    return rc;
+}
+
+static int
+pg_kb_each(store_t *st, store_advisory_fn fn, void *arg)
+{
+    struct conn *c = conn_acquire(st);
+    PGresult *res = NULL;
+    int rc = run(c, S_KB_EACH, NULL, &res);
+
+    /* the rows are in res: the connection goes back to the pool before the walk */
+    conn_release(c);
+    for (int r = 0; rc == ODS_E_OK && r < PQntuples(res); r++)
+        rc = fn(arg, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), (size_t)PQgetlength(res, r, 1));
+    PQclear(res);
+    return rc;
+}
+
+static int
+pg_kb_claim(store_t *st, int64_t epoch, bool *mine)
+{
+    struct conn *c = conn_acquire(st);
+    struct args a;
+    int64_t changed = 0;
+    int rc;
+
+    args_init(&a);
+    arg_i64(&a, epoch);
+    rc = run_changed(c, S_KB_CLAIM, &a, &changed);
+    conn_release(c);
+    *mine = rc == ODS_E_OK && changed > 0;
+    return rc;
+}
+
+static int
+pg_manifest_get(store_t *st, int64_t asset_id, char **json, size_t *len, char *hash,
+    int64_t *scanned_ms)
+{
+    struct conn *c = conn_acquire(st);
+    PGresult *res = NULL;
+    struct args a;
+    int rc;
+
+    *json = NULL;
+    args_init(&a);
+    arg_i64(&a, asset_id);
+    if ((rc = run(c, S_MANIFEST_GET, &a, &res)) == ODS_E_OK) {
+        if (PQntuples(res) == 0) {
+            rc = ODS_E_NOTFOUND;
+        } else if ((rc = doc_copy(res, 0, json, len)) == ODS_E_OK) {
+            if (hash != NULL)
+                col_text(res, 0, 1, hash, STORE_MANIFEST_HASH);
+            if (scanned_ms != NULL)
+                *scanned_ms = col_i64(res, 0, 2);
+        }
+    }
+    PQclear(res);
+    conn_release(c);
+    return rc;
+}
+
+static void
+id_read(const PGresult *res, int r, void *record)
+{
+    *(int64_t *)record = col_i64(res, r, 0);
+}
+
+static int
+pg_manifest_assets(store_t *st, int64_t **ids, size_t *n)
+{
+    void *rows = NULL;
+    int rc = list_store(st, S_MANIFEST_ASSETS, NULL, id_read, sizeof(**ids), &rows, n);
+
+    *ids = rows;
+    return rc;
+}
+
+static int
+pg_vuln_last_scan(store_t *st, int64_t asset_id, int64_t *ms)
+{
+    struct conn *c = conn_acquire(st);
+    PGresult *res = NULL;
+    struct args a;
+    int rc;
+
+    args_init(&a);
+    arg_i64(&a, asset_id);
+    if ((rc = run(c, S_MANIFEST_GET, &a, &res)) == ODS_E_OK) {
+        if (PQntuples(res) == 0)
+            rc = ODS_E_NOTFOUND;
+        else
+            *ms = col_i64(res, 0, 2);
+    }
+    PQclear(res);
+    conn_release(c);
+    return rc;
+}
+
+static int
+findings_tx(struct conn *c, const struct asset_findings *af, int64_t now)
+{
+    struct args a;
+    int rc;
+
+    args_init(&a);
+    arg_i64(&a, af->asset_id);
+    if ((rc = run(c, S_FINDING_MARK, &a, NULL)) != ODS_E_OK)
+        return rc;
+    for (size_t i = 0; i < af->n; i++) {
+        const struct finding *f = &af->findings[i];
+        args_init(&a);
+        arg_i64(&a, af->asset_id);
+        arg_text_fit(&a, f->advisory_id, sizeof(f->advisory_id));
+        arg_text_fit(&a, f->package, sizeof(f->package));
+        arg_text_fit(&a, f->aliases, sizeof(f->aliases));
+        arg_text_fit(&a, f->installed_version, sizeof(f->installed_version));
+        arg_text_fit(&a, f->fixed_version, sizeof(f->fixed_version));
+        arg_text_fit(&a, f->severity, sizeof(f->severity));
+        arg_i64(&a, f->score10);
+        arg_i64(&a, now);
+        if ((rc = run(c, S_FINDING_PUT, &a, NULL)) != ODS_E_OK)
+            return rc;
+    }
+    args_init(&a);
+    arg_i64(&a, af->asset_id);
+    arg_i64(&a, now);
+    return run(c, S_FINDING_CLOSE, &a, NULL);
+}
+
+static int
+pg_findings_write(store_t *st, const struct asset_findings *items, size_t n, int64_t now)
+{
+    struct conn *c = conn_acquire(st);
+    int rc = ODS_E_BUSY;
+
+    for (int tries = 0; tries < BATCH_TRIES && rc == ODS_E_BUSY; tries++) {
+        if ((rc = tx_begin(c)) != ODS_E_OK)
+            break;
+        for (size_t i = 0; i < n && rc == ODS_E_OK; i++)
+            rc = findings_tx(c, &items[i], now);
+        rc = tx_finish(c, rc);
+    }
+    conn_release(c);
+    return rc == ODS_E_BUSY ? ODS_E_STORE : rc;
+}
+
+static void
+finding_read(const PGresult *res, int r, void *record)
+{
+    struct finding *f = record;
+
+    f->asset_id = col_i64(res, r, 0);
+    col_text(res, r, 1, f->advisory_id, sizeof(f->advisory_id));
+    col_text(res, r, 2, f->aliases, sizeof(f->aliases));
+    col_text(res, r, 3, f->package, sizeof(f->package));
+    col_text(res, r, 4, f->installed_version, sizeof(f->installed_version));
+    col_text(res, r, 5, f->fixed_version, sizeof(f->fixed_version));
+    col_text(res, r, 6, f->severity, sizeof(f->severity));
+    f->score10 = col_int(res, r, 7);
+    f->first_seen_ms = col_i64(res, r, 8);
+    f->last_seen_ms = col_i64(res, r, 9);
+    f->fixed_ms = col_i64(res, r, 10);
+}
+
+static int
+pg_findings_list(store_t *st, const struct finding_query *q, struct finding **out, size_t *n)
+{
+    void *rows = NULL;
+    struct args a;
+    int rc;
+
+    args_init(&a);
+    if (q->asset_id > 0)
+        arg_i64(&a, q->asset_id);
+    else
+        arg_text(&a, q->vuln_id);
+    if (q->severity != NULL)
+        arg_text(&a, q->severity);
+    else
+        arg_null(&a);
+    if (q->package != NULL)
+        arg_text(&a, q->package);
+    else
+        arg_null(&a);
+    arg_i64(&a, (int64_t)q->status);
+    if (q->limit == 0 || q->limit > INT64_MAX)
+        arg_null(&a);
+    else
+        arg_i64(&a, (int64_t)q->limit);
+    rc = list_store(st, q->asset_id > 0 ? S_FINDING_BY_ASSET : S_FINDING_BY_VULN, &a,
+        finding_read, sizeof(**out), &rows, n);
+    *out = rows;
+    return rc;
+}
+
+static void
+severity_read(const PGresult *res, int r, void *record)
+{
+    struct severity_count *s = record;
+
+    col_text(res, r, 0, s->severity, sizeof(s->severity));
+    s->open = (size_t)col_i64(res, r, 1);
+    s->fixed = (size_t)col_i64(res, r, 2);
+    s->assets = (size_t)col_i64(res, r, 3);
+}
+
+static int
+pg_findings_summary(store_t *st, struct severity_count **out, size_t *n,
+    size_t *assets_affected, size_t *assets_scanned)
+{
+    void *rows = NULL;
+    int64_t affected = 0, scanned = 0;
+    int rc = list_store(st, S_FINDING_SUMMARY, NULL, severity_read, sizeof(**out), &rows, n);
+
+    *out = rows;
+    if (rc == ODS_E_OK && (rc = scalar(st, S_FINDING_AFFECTED, &affected)) == ODS_E_OK)
+        rc = scalar(st, S_MANIFEST_COUNT, &scanned);
+    if (rc != ODS_E_OK) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
+    *assets_affected = (size_t)affected;
+    *assets_scanned = (size_t)scanned;
+    return ODS_E_OK;
+}
+
 static const struct store_ops pg_ops = {
     .name              = "postgresql",
     .close             = pg_close,
@@ -3345,4 +3823,15 @@ static const struct store_ops pg_ops = {
     .asset_count       = pg_asset_count,
     .asset_set_modules = pg_asset_set_modules,
     .watch_jobs        = pg_watch_jobs,
+    .kb_import         = pg_kb_import,
+    .kb_epoch          = pg_kb_epoch,
+    .kb_count          = pg_kb_count,
+    .kb_each           = pg_kb_each,
+    .kb_claim          = pg_kb_claim,
+    .manifest_get      = pg_manifest_get,
+    .manifest_assets   = pg_manifest_assets,
+    .vuln_last_scan    = pg_vuln_last_scan,
+    .findings_write    = pg_findings_write,
+    .findings_list     = pg_findings_list,
+    .findings_summary  = pg_findings_summary,
 };

@@ -8,6 +8,7 @@
 #include "scan.h"
 #include "util.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -163,6 +164,41 @@ static const char *const migrations[] = {
     "  key_id          INTEGER  NOT NULL REFERENCES actkeys(id) ON DELETE CASCADE,"
     "  tag_id          INTEGER  NOT NULL REFERENCES tags(id) ON DELETE CASCADE,"
     "  PRIMARY KEY (key_id, tag_id));",
+
+    /* 4: vulnerability assessment: the knowledge base, manifests, findings */
+    "CREATE TABLE advisories ("
+    "  id              TEXT    PRIMARY KEY,"
+    "  modified_ms     INTEGER NOT NULL,"
+    "  document        TEXT    NOT NULL,"
+    "  imported_ms     INTEGER NOT NULL);"
+    "CREATE TABLE advisory_aliases ("
+    "  alias           TEXT    NOT NULL,"
+    "  advisory_id     TEXT    NOT NULL REFERENCES advisories(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (alias, advisory_id));"
+    "CREATE INDEX advisory_aliases_advisory ON advisory_aliases(advisory_id);"
+    "CREATE TABLE vuln_manifests ("
+    "  asset_id        INTEGER PRIMARY KEY REFERENCES assets(id) ON DELETE CASCADE,"
+    "  job_id          INTEGER NOT NULL,"
+    "  hash            TEXT    NOT NULL,"
+    "  document        TEXT    NOT NULL,"
+    "  collected_ms    INTEGER NOT NULL,"
+    "  scanned_ms      INTEGER NOT NULL);"
+    "CREATE TABLE vuln_findings ("
+    "  asset_id        INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,"
+    "  advisory_id     TEXT    NOT NULL,"
+    "  package         TEXT    NOT NULL,"
+    "  aliases         TEXT    NOT NULL,"
+    "  installed_version TEXT  NOT NULL,"
+    "  fixed_version   TEXT    NOT NULL,"
+    "  severity        TEXT    NOT NULL,"
+    "  score10         INTEGER NOT NULL,"
+    "  first_seen_ms   INTEGER NOT NULL,"
+    "  last_seen_ms    INTEGER NOT NULL,"
+    "  fixed_ms        INTEGER NOT NULL DEFAULT 0,"
+    "  stale           INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (asset_id, advisory_id, package));"
+    "CREATE INDEX vuln_findings_advisory ON vuln_findings(advisory_id);"
+    "INSERT INTO meta(key, value) VALUES ('kb_epoch', 0), ('kb_assessed_epoch', 0);",
 };
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(MIGRATION_COUNT == STORE_SCHEMA_VERSION, "migrations and STORE_SCHEMA_VERSION disagree");
@@ -189,6 +225,12 @@ static const char *const pragmas[] = {
 #define PROFILE_COLS "id, name, os_family, is_default, cpu_limit, cpu_throttle, " \
                    "checkin_hold_s, lease_s, max_concurrent"
 
+#define FINDING_COLS "asset_id, advisory_id, aliases, package, installed_version, fixed_version, " \
+                     "severity, score10, first_seen_ms, last_seen_ms, fixed_ms"
+/* ?3 severity, ?4 package (NULL: any), ?5 enum finding_status */
+#define FINDING_FILTER " AND (?3 IS NULL OR severity = ?3) AND (?4 IS NULL OR package = ?4)" \
+                       " AND (?5 = 0 OR (?5 = 1 AND fixed_ms = 0) OR (?5 = 2 AND fixed_ms <> 0))"
+
 #define FIRST_ENROLLED_ID 100001     /* ids below are left to assets added by hand */
 #define RESULT_DOC_MAX    (16u << 20) /* largest uploaded scan document, bytes */
 #define EXPIRED_REASON    "not picked up in time"
@@ -213,6 +255,11 @@ enum stmt_id {
     S_AGENT_ADD, S_AGENT_GET,
     S_PROFILE_ADD, S_PROFILE_LIST, S_PROFILE_GET, S_PROFILE_FOR_ASSET,
     S_AUDIT_ADD, S_AUDIT_LIST,
+    S_KB_GET, S_KB_PUT, S_KB_ALIAS_DEL, S_KB_ALIAS_ADD, S_KB_EPOCH_GET, S_KB_EPOCH_BUMP,
+    S_KB_COUNT, S_KB_EACH, S_KB_CLAIM,
+    S_MANIFEST_HASH, S_MANIFEST_SET, S_MANIFEST_SEEN, S_MANIFEST_GET, S_MANIFEST_ASSETS,
+    S_FINDING_MARK, S_FINDING_PUT, S_FINDING_CLOSE, S_FINDING_BY_ASSET, S_FINDING_BY_VULN,
+    S_FINDING_SUMMARY, S_FINDING_AFFECTED, S_MANIFEST_COUNT,
     STMT_COUNT
 };
 
@@ -347,6 +394,48 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_AUDIT_ADD]     = "INSERT INTO audit(at_ms, user, remote, action, target, result, detail)"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_AUDIT_LIST]    = "SELECT " AUDIT_COLS " FROM audit ORDER BY id DESC LIMIT ?1",
+    [S_KB_GET]        = "SELECT modified_ms, document FROM advisories WHERE id = ?1",
+    [S_KB_PUT]        = "INSERT INTO advisories(id, modified_ms, document, imported_ms)"
+                        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET"
+                        " modified_ms = excluded.modified_ms, document = excluded.document,"
+                        " imported_ms = excluded.imported_ms",
+    [S_KB_ALIAS_DEL]  = "DELETE FROM advisory_aliases WHERE advisory_id = ?1",
+    [S_KB_ALIAS_ADD]  = "INSERT INTO advisory_aliases(alias, advisory_id) VALUES (?1, ?2)"
+                        " ON CONFLICT DO NOTHING",
+    [S_KB_EPOCH_GET]  = "SELECT value FROM meta WHERE key = 'kb_epoch'",
+    [S_KB_EPOCH_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'kb_epoch'",
+    [S_KB_COUNT]      = "SELECT count(*) FROM advisories",
+    [S_KB_EACH]       = "SELECT id, document FROM advisories ORDER BY id",
+    [S_KB_CLAIM]      = "UPDATE meta SET value = ?1 WHERE key = 'kb_assessed_epoch' AND value < ?1",
+    [S_MANIFEST_HASH] = "SELECT hash FROM vuln_manifests WHERE asset_id = ?1",
+    [S_MANIFEST_SET]  = "INSERT INTO vuln_manifests(asset_id, job_id, hash, document, collected_ms,"
+                        " scanned_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(asset_id) DO UPDATE SET"
+                        " job_id = excluded.job_id, hash = excluded.hash, document = excluded.document,"
+                        " collected_ms = excluded.collected_ms, scanned_ms = excluded.scanned_ms",
+    [S_MANIFEST_SEEN] = "UPDATE vuln_manifests SET scanned_ms = ?2 WHERE asset_id = ?1",
+    [S_MANIFEST_GET]  = "SELECT document, hash, scanned_ms FROM vuln_manifests WHERE asset_id = ?1",
+    [S_MANIFEST_ASSETS] = "SELECT asset_id FROM vuln_manifests ORDER BY asset_id",
+    [S_FINDING_MARK]  = "UPDATE vuln_findings SET stale = 1 WHERE asset_id = ?1 AND fixed_ms = 0",
+    [S_FINDING_PUT]   = "INSERT INTO vuln_findings(asset_id, advisory_id, package, aliases,"
+                        " installed_version, fixed_version, severity, score10, first_seen_ms,"
+                        " last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"
+                        " ON CONFLICT(asset_id, advisory_id, package) DO UPDATE SET"
+                        " aliases = excluded.aliases, installed_version = excluded.installed_version,"
+                        " fixed_version = excluded.fixed_version, severity = excluded.severity,"
+                        " score10 = excluded.score10, last_seen_ms = excluded.last_seen_ms,"
+                        " fixed_ms = 0, stale = 0",
+    [S_FINDING_CLOSE] = "UPDATE vuln_findings SET fixed_ms = ?2, stale = 0"
+                        " WHERE asset_id = ?1 AND stale = 1",
+    [S_FINDING_BY_ASSET] = "SELECT " FINDING_COLS " FROM vuln_findings WHERE asset_id = ?1"
+                        FINDING_FILTER " ORDER BY score10 DESC, advisory_id, package LIMIT ?6",
+    [S_FINDING_BY_VULN] = "SELECT " FINDING_COLS " FROM vuln_findings WHERE (advisory_id = ?2"
+                        " OR advisory_id IN (SELECT advisory_id FROM advisory_aliases WHERE alias = ?2))"
+                        FINDING_FILTER " ORDER BY asset_id, score10 DESC, advisory_id, package LIMIT ?6",
+    [S_FINDING_SUMMARY] = "SELECT severity, sum(fixed_ms = 0), sum(fixed_ms <> 0),"
+                        " count(DISTINCT CASE WHEN fixed_ms = 0 THEN asset_id END)"
+                        " FROM vuln_findings GROUP BY severity ORDER BY severity",
+    [S_FINDING_AFFECTED] = "SELECT count(DISTINCT asset_id) FROM vuln_findings WHERE fixed_ms = 0",
+    [S_MANIFEST_COUNT] = "SELECT count(*) FROM vuln_manifests",
 };
 
 struct conn {
@@ -1301,6 +1390,51 @@ finish_document(struct conn *c, const struct job *j, const struct job_update *u)
     return ODS_E_OK;
 }
 
+/* manifest_known: ODS_E_OK when the asset's stored manifest has this hash, else
+ * ODS_E_NOTFOUND (or ODS_E_STORE). */
+static int
+manifest_known(struct conn *c, int64_t asset_id, const char *hash)
+{
+    sqlite3_stmt *q = stmt(c, S_MANIFEST_HASH);
+    int rc = ODS_E_STORE, src;
+
+    if (q == NULL || sqlite3_bind_int64(q, 1, asset_id) != SQLITE_OK)
+        return ODS_E_STORE;
+    src = sqlite3_step(q);
+    if (src == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(q, 0);
+        rc = t != NULL && strcmp((const char *)t, hash) == 0 ? ODS_E_OK : ODS_E_NOTFOUND;
+    } else if (src == SQLITE_DONE) {
+        rc = ODS_E_NOTFOUND;
+    }
+    sqlite3_reset(q);
+    return rc;
+}
+
+/* manifest_record keeps a full manifest as the asset's, or notes a hash-only scan. */
+static int
+manifest_record(struct conn *c, const struct job *j, const struct job_update *u)
+{
+    sqlite3_stmt *q;
+
+    if (u->manifest_hash_only) {
+        q = stmt(c, S_MANIFEST_SEEN);
+        if (q == NULL || sqlite3_bind_int64(q, 1, j->asset_id) != SQLITE_OK ||
+            sqlite3_bind_int64(q, 2, u->now_ms) != SQLITE_OK || run(q) != SQLITE_DONE)
+            return ODS_E_STORE;
+        return ODS_E_OK;
+    }
+    q = stmt(c, S_MANIFEST_SET);
+    if (q == NULL || u->result_json == NULL ||
+        sqlite3_bind_int64(q, 1, j->asset_id) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 2, j->id) != SQLITE_OK ||
+        bind_text(q, 3, u->manifest_hash) != SQLITE_OK ||
+        sqlite3_bind_text(q, 4, u->result_json, (int)u->result_len, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 5, u->now_ms) != SQLITE_OK || run(q) != SQLITE_DONE)
+        return ODS_E_STORE;
+    return ODS_E_OK;
+}
+
 /* op_finish: QUEUED/DISPATCHED/RUNNING -> COMPLETED or FAILED. A job already finished
  * is a duplicate upload and changes nothing. A final_state other than COMPLETED or
  * FAILED is ODS_E_INVAL, a document above RESULT_DOC_MAX ODS_E_TOOBIG. */
@@ -1338,15 +1472,23 @@ op_finish(struct conn *c, struct store_op *op)
         op->result = ODS_E_TOOBIG;
         return ODS_E_OK;
     }
+    bool manifest = completed && j.scan_type == SCAN_VULNERABILITY && u->manifest_hash != NULL;
+    if (manifest && u->manifest_hash_only &&
+        (rc = manifest_known(c, j.asset_id, u->manifest_hash)) != ODS_E_OK) {
+        if (rc == ODS_E_STORE)
+            return rc;
+        op->result = ODS_E_CONFLICT;
+        return ODS_E_OK;
+    }
     if (sqlite3_bind_int64(q, 1, u->job_id) != SQLITE_OK ||
         sqlite3_bind_int(q, 2, u->final_state) != SQLITE_OK ||
         sqlite3_bind_int64(q, 3, u->now_ms) != SQLITE_OK ||
         bind_text_fit(q, 4, completed ? "" : u->reason, STORE_TEXT_MAX) != SQLITE_OK ||
         run(q) != SQLITE_DONE)
         return ODS_E_STORE;
-    if (completed && u->result_json != NULL)
-        return finish_document(c, &j, u);
-    return ODS_E_OK;
+    if (completed && u->result_json != NULL && (rc = finish_document(c, &j, u)) != ODS_E_OK)
+        return rc;
+    return manifest ? manifest_record(c, &j, u) : ODS_E_OK;
 }
 
 /* apply_one runs one operation inside the batch's transaction. Its outcome goes to
@@ -2841,6 +2983,352 @@ sqlite_asset_set_modules(store_t *st, const int64_t *ids, size_t n, unsigned on,
     return rc;
 }
 
+/* --- vulnerability assessment ------------------------------------------------------ */
+
+/* kb_one imports one record (see store_kb_import) and counts it. */
+static int
+kb_one(struct conn *c, const struct kb_record *r, int64_t now, struct kb_counts *cnt)
+{
+    sqlite3_stmt *get = stmt(c, S_KB_GET), *put = stmt(c, S_KB_PUT),
+        *del = stmt(c, S_KB_ALIAS_DEL), *add = stmt(c, S_KB_ALIAS_ADD);
+    bool held = false, newer = true;
+    int src;
+
+    if (get == NULL || put == NULL || del == NULL || add == NULL)
+        return ODS_E_STORE;
+    if (!fits(r->id, STORE_ADVISORY_ID_MAX) || r->id[0] == '\0')
+        return ODS_E_INVAL;
+    if (bind_text(get, 1, r->id) != SQLITE_OK)
+        return ODS_E_STORE;
+    src = sqlite3_step(get);
+    if (src == SQLITE_ROW) {
+        int64_t old = sqlite3_column_int64(get, 0);
+        const void *doc = sqlite3_column_blob(get, 1);
+        size_t len = (size_t)sqlite3_column_bytes(get, 1);
+        held = true;
+        newer = r->modified_ms > old || (r->modified_ms == 0 && old == 0 &&
+            (len != r->len || (len > 0 && memcmp(doc, r->document, len) != 0)));
+    }
+    sqlite3_reset(get);
+    if (src != SQLITE_ROW && src != SQLITE_DONE)
+        return ODS_E_STORE;
+    if (!newer) {
+        cnt->skipped++;
+        return ODS_E_OK;
+    }
+    if (r->len > INT_MAX || bind_text(put, 1, r->id) != SQLITE_OK ||
+        sqlite3_bind_int64(put, 2, r->modified_ms) != SQLITE_OK ||
+        sqlite3_bind_text(put, 3, r->document, (int)r->len, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64(put, 4, now) != SQLITE_OK || run(put) != SQLITE_DONE ||
+        bind_text(del, 1, r->id) != SQLITE_OK || run(del) != SQLITE_DONE)
+        return ODS_E_STORE;
+    for (size_t i = 0; i < r->naliases; i++)
+        if (bind_text(add, 1, r->aliases[i]) != SQLITE_OK || bind_text(add, 2, r->id) != SQLITE_OK ||
+            run(add) != SQLITE_DONE)
+            return ODS_E_STORE;
+    if (held)
+        cnt->updated++;
+    else
+        cnt->added++;
+    return ODS_E_OK;
+}
+
+static int
+sqlite_kb_import(store_t *st, const struct kb_record *recs, size_t n, struct kb_counts *out)
+{
+    struct conn *c = conn_acquire(st);
+    struct kb_counts cnt = { 0 };
+    int64_t now = now_ms();
+    int rc;
+
+    if ((rc = tx_begin(c)) == ODS_E_OK) {
+        for (size_t i = 0; i < n && rc == ODS_E_OK; i++)
+            rc = kb_one(c, &recs[i], now, &cnt);
+        if (rc == ODS_E_OK && cnt.added + cnt.updated > 0)
+            rc = run_id(c, S_KB_EPOCH_BUMP);
+        rc = tx_finish(c, rc);
+    }
+    conn_release(c);
+    if (rc != ODS_E_OK)
+        memset(&cnt, 0, sizeof(cnt));
+    *out = cnt;
+    return rc;
+}
+
+/* scalar reads the int64 of a statement without parameters. */
+static int
+scalar(store_t *st, enum stmt_id id, int64_t *out)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, id);
+    int rc = ODS_E_STORE;
+
+    if (q != NULL) {
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            *out = sqlite3_column_int64(q, 0);
+            rc = ODS_E_OK;
+        }
+        sqlite3_reset(q);
+    }
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_kb_epoch(store_t *st, int64_t *out)
+{
+    return scalar(st, S_KB_EPOCH_GET, out);
+}
+
+static int
+sqlite_kb_count(store_t *st, size_t *n)
+{
+    int64_t v = 0;
+    int rc = scalar(st, S_KB_COUNT, &v);
+
+    *n = rc == ODS_E_OK ? (size_t)v : 0;
+    return rc;
+}
+
+static int
+sqlite_kb_each(store_t *st, store_advisory_fn fn, void *arg)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_KB_EACH);
+    int rc = ODS_E_STORE, src = SQLITE_ERROR;
+
+    if (q != NULL) {
+        rc = ODS_E_OK;
+        while (rc == ODS_E_OK && (src = sqlite3_step(q)) == SQLITE_ROW)
+            rc = fn(arg, (const char *)sqlite3_column_text(q, 0),
+                (const char *)sqlite3_column_text(q, 1), (size_t)sqlite3_column_bytes(q, 1));
+        if (rc == ODS_E_OK && src != SQLITE_DONE)
+            rc = ODS_E_STORE;
+        sqlite3_reset(q);
+    }
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_kb_claim(store_t *st, int64_t epoch, bool *mine)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_KB_CLAIM);
+    int rc = ODS_E_STORE;
+
+    *mine = false;
+    if (q != NULL && sqlite3_bind_int64(q, 1, epoch) == SQLITE_OK && run(q) == SQLITE_DONE) {
+        *mine = sqlite3_changes(c->db) > 0;
+        rc = ODS_E_OK;
+    }
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_manifest_get(store_t *st, int64_t asset_id, char **json, size_t *len, char *hash,
+    int64_t *scanned_ms)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_MANIFEST_GET);
+    int rc = ODS_E_STORE;
+
+    *json = NULL;
+    if (q != NULL && sqlite3_bind_int64(q, 1, asset_id) == SQLITE_OK) {
+        int src = sqlite3_step(q);
+        if (src == SQLITE_ROW && (rc = doc_copy(q, 0, json, len)) == ODS_E_OK) {
+            if (hash != NULL)
+                col_text(q, 1, hash, STORE_MANIFEST_HASH);
+            if (scanned_ms != NULL)
+                *scanned_ms = sqlite3_column_int64(q, 2);
+        } else if (src == SQLITE_DONE) {
+            rc = ODS_E_NOTFOUND;
+        }
+        sqlite3_reset(q);
+    }
+    conn_release(c);
+    return rc;
+}
+
+static void
+id_read(sqlite3_stmt *q, void *record)
+{
+    *(int64_t *)record = sqlite3_column_int64(q, 0);
+}
+
+static int
+sqlite_manifest_assets(store_t *st, int64_t **ids, size_t *n)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_MANIFEST_ASSETS);
+    void *rows = NULL;
+    int rc = ODS_E_STORE;
+
+    *ids = NULL;
+    *n = 0;
+    if (q != NULL && (rc = read_all(q, id_read, sizeof(**ids), &rows, n)) == ODS_E_OK)
+        *ids = rows;
+    conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_vuln_last_scan(store_t *st, int64_t asset_id, int64_t *ms)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_MANIFEST_GET);
+    int rc = ODS_E_STORE;
+
+    if (q != NULL && sqlite3_bind_int64(q, 1, asset_id) == SQLITE_OK) {
+        int src = sqlite3_step(q);
+        if (src == SQLITE_ROW) {
+            *ms = sqlite3_column_int64(q, 2);
+            rc = ODS_E_OK;
+        } else if (src == SQLITE_DONE) {
+            rc = ODS_E_NOTFOUND;
+        }
+        sqlite3_reset(q);
+    }
+    conn_release(c);
+    return rc;
+}
+
+static int
+finding_put(sqlite3_stmt *q, int64_t asset_id, const struct finding *f, int64_t now)
+{
+    if (sqlite3_bind_int64(q, 1, asset_id) != SQLITE_OK ||
+        bind_text_fit(q, 2, f->advisory_id, sizeof(f->advisory_id)) != SQLITE_OK ||
+        bind_text_fit(q, 3, f->package, sizeof(f->package)) != SQLITE_OK ||
+        bind_text_fit(q, 4, f->aliases, sizeof(f->aliases)) != SQLITE_OK ||
+        bind_text_fit(q, 5, f->installed_version, sizeof(f->installed_version)) != SQLITE_OK ||
+        bind_text_fit(q, 6, f->fixed_version, sizeof(f->fixed_version)) != SQLITE_OK ||
+        bind_text_fit(q, 7, f->severity, sizeof(f->severity)) != SQLITE_OK ||
+        sqlite3_bind_int(q, 8, f->score10) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 9, now) != SQLITE_OK || run(q) != SQLITE_DONE)
+        return ODS_E_STORE;
+    return ODS_E_OK;
+}
+
+static int
+findings_tx(struct conn *c, const struct asset_findings *a, int64_t now)
+{
+    sqlite3_stmt *mark = stmt(c, S_FINDING_MARK), *put = stmt(c, S_FINDING_PUT),
+        *close = stmt(c, S_FINDING_CLOSE);
+
+    if (mark == NULL || put == NULL || close == NULL ||
+        sqlite3_bind_int64(mark, 1, a->asset_id) != SQLITE_OK || run(mark) != SQLITE_DONE)
+        return ODS_E_STORE;
+    for (size_t i = 0; i < a->n; i++)
+        if (finding_put(put, a->asset_id, &a->findings[i], now) != ODS_E_OK)
+            return ODS_E_STORE;
+    if (sqlite3_bind_int64(close, 1, a->asset_id) != SQLITE_OK ||
+        sqlite3_bind_int64(close, 2, now) != SQLITE_OK || run(close) != SQLITE_DONE)
+        return ODS_E_STORE;
+    return ODS_E_OK;
+}
+
+static int
+sqlite_findings_write(store_t *st, const struct asset_findings *items, size_t n, int64_t now)
+{
+    struct conn *c = conn_acquire(st);
+    int rc;
+
+    if ((rc = tx_begin(c)) == ODS_E_OK) {
+        for (size_t i = 0; i < n && rc == ODS_E_OK; i++)
+            rc = findings_tx(c, &items[i], now);
+        rc = tx_finish(c, rc);
+    }
+    conn_release(c);
+    return rc;
+}
+
+static void
+finding_read(sqlite3_stmt *q, void *record)
+{
+    struct finding *f = record;
+
+    f->asset_id = sqlite3_column_int64(q, 0);
+    col_text(q, 1, f->advisory_id, sizeof(f->advisory_id));
+    col_text(q, 2, f->aliases, sizeof(f->aliases));
+    col_text(q, 3, f->package, sizeof(f->package));
+    col_text(q, 4, f->installed_version, sizeof(f->installed_version));
+    col_text(q, 5, f->fixed_version, sizeof(f->fixed_version));
+    col_text(q, 6, f->severity, sizeof(f->severity));
+    f->score10 = sqlite3_column_int(q, 7);
+    f->first_seen_ms = sqlite3_column_int64(q, 8);
+    f->last_seen_ms = sqlite3_column_int64(q, 9);
+    f->fixed_ms = sqlite3_column_int64(q, 10);
+}
+
+static int
+bind_or_null(sqlite3_stmt *q, int i, const char *s)
+{
+    return s != NULL ? bind_text(q, i, s) : sqlite3_bind_null(q, i);
+}
+
+static int
+sqlite_findings_list(store_t *st, const struct finding_query *fq, struct finding **out,
+    size_t *n)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, fq->asset_id > 0 ? S_FINDING_BY_ASSET : S_FINDING_BY_VULN);
+    void *rows = NULL;
+    int rc = ODS_E_STORE;
+
+    *out = NULL;
+    *n = 0;
+    if (q != NULL && sqlite3_bind_int64(q, 1, fq->asset_id) == SQLITE_OK &&
+        bind_or_null(q, 2, fq->vuln_id) == SQLITE_OK && bind_or_null(q, 3, fq->severity) == SQLITE_OK &&
+        bind_or_null(q, 4, fq->package) == SQLITE_OK &&
+        sqlite3_bind_int(q, 5, (int)fq->status) == SQLITE_OK &&
+        sqlite3_bind_int64(q, 6, fq->limit == 0 || fq->limit > INT64_MAX ? -1 :
+            (int64_t)fq->limit) == SQLITE_OK &&
+        (rc = read_all(q, finding_read, sizeof(**out), &rows, n)) == ODS_E_OK)
+        *out = rows;
+    conn_release(c);
+    return rc;
+}
+
+static void
+severity_read(sqlite3_stmt *q, void *record)
+{
+    struct severity_count *s = record;
+
+    col_text(q, 0, s->severity, sizeof(s->severity));
+    s->open = (size_t)sqlite3_column_int64(q, 1);
+    s->fixed = (size_t)sqlite3_column_int64(q, 2);
+    s->assets = (size_t)sqlite3_column_int64(q, 3);
+}
+
+static int
+sqlite_findings_summary(store_t *st, struct severity_count **out, size_t *n,
+    size_t *assets_affected, size_t *assets_scanned)
+{
+    struct conn *c = conn_acquire(st);
+    sqlite3_stmt *q = stmt(c, S_FINDING_SUMMARY);
+    void *rows = NULL;
+    int64_t affected = 0, scanned = 0;
+    int rc = ODS_E_STORE;
+
+    *out = NULL;
+    *n = 0;
+    if (q != NULL && (rc = read_all(q, severity_read, sizeof(**out), &rows, n)) == ODS_E_OK)
+        *out = rows;
+    conn_release(c);
+    if (rc == ODS_E_OK && (rc = scalar(st, S_FINDING_AFFECTED, &affected)) == ODS_E_OK)
+        rc = scalar(st, S_MANIFEST_COUNT, &scanned);
+    if (rc != ODS_E_OK) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
+    *assets_affected = (size_t)affected;
+    *assets_scanned = (size_t)scanned;
+    return ODS_E_OK;
+}
+
 static const struct store_ops sqlite_ops = {
     .name              = "sqlite",
     .close             = sqlite_close,
@@ -2876,6 +3364,17 @@ static const struct store_ops sqlite_ops = {
     .tag_rename        = sqlite_tag_rename,
     .tag_del           = sqlite_tag_del,
     .tag_assign        = sqlite_tag_assign,
+    .kb_import         = sqlite_kb_import,
+    .kb_epoch          = sqlite_kb_epoch,
+    .kb_count          = sqlite_kb_count,
+    .kb_each           = sqlite_kb_each,
+    .kb_claim          = sqlite_kb_claim,
+    .manifest_get      = sqlite_manifest_get,
+    .manifest_assets   = sqlite_manifest_assets,
+    .vuln_last_scan    = sqlite_vuln_last_scan,
+    .findings_write    = sqlite_findings_write,
+    .findings_list     = sqlite_findings_list,
+    .findings_summary  = sqlite_findings_summary,
     .tag_unassign      = sqlite_tag_unassign,
     .asset_tags        = sqlite_asset_tags,
     .user_set_scope    = sqlite_user_set_scope,

@@ -507,6 +507,18 @@ is_json_name(const char *name, size_t len)
     return len > 5 && memcmp(name + len - 5, ".json", 5) == 0;
 }
 
+/* stats_reset zeroes the counts and keeps the caller's reject callback. */
+static void
+stats_reset(struct osv_load_stats *st)
+{
+    void (*cb)(void *, const char *, const char *) = st->on_reject;
+    void *arg = st->reject_arg;
+
+    memset(st, 0, sizeof(*st));
+    st->on_reject = cb;
+    st->reject_arg = arg;
+}
+
 /* One parsed-or-rejected record into the set and the stats. Only memory failures stop
  * a bulk load. */
 static int
@@ -518,6 +530,8 @@ take(struct advisory_set *set, struct osv_load_stats *st, const char *name, int 
     if (rc != 0) {
         if (st->rejected++ == 0)
             snprintf(st->first_reject, sizeof(st->first_reject), "%s: %s", name, reason);
+        if (st->on_reject != NULL)
+            st->on_reject(st->reject_arg, name, reason);
         return ODS_E_OK;
     }
     rc = advisory_set_add(set, adv);
@@ -536,7 +550,7 @@ osv_load_dir(const char *dir, struct advisory_set *set, struct osv_load_stats *s
     struct dirent *de;
     int rc = ODS_E_OK;
 
-    memset(stats, 0, sizeof(*stats));
+    stats_reset(stats);
     d = opendir(dir);
     if (d == NULL)
         return fail(&c, ODS_E_IO, "%s: cannot open directory: %s", dir, strerror(errno));
@@ -674,7 +688,7 @@ osv_load_zip(const char *path, struct advisory_set *set, struct osv_load_stats *
     uint32_t cd_off, cd_size;
     int fd = -1, rc = ODS_E_OK;
 
-    memset(stats, 0, sizeof(*stats));
+    stats_reset(stats);
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) != 0) {
         rc = fail(&c, ODS_E_IO, "%s: %s", path, strerror(errno));

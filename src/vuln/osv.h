@@ -16,6 +16,10 @@ struct osv_load_stats {
     size_t loaded;              /* advisories added to the set */
     size_t rejected;            /* malformed records skipped */
     char   first_reject[OSV_WHY_MAX];   /* "<file>: <reason>" of the first one */
+    /* When set by the caller, called for every rejected record with its file or
+     * member name and the reason; kept when a load resets the counts. */
+    void (*on_reject)(void *arg, const char *name, const char *reason);
+    void  *reject_arg;
 };
 
 /* osv_parse reads one OSV document of len bytes (not necessarily NUL-terminated) and

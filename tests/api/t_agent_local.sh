@@ -79,11 +79,11 @@ python3 -c "import sys; sys.exit(0 if $share < 40 and $wall >= 1.9 else 1)" \
 ok "diag cpu-burn --cpu-limit 20: share $share % via $(py 'd["method"]')"
 
 # --- unsupported and unknown scan types ----------------------------------------------
-run scan Vulnerability_Scan
-[ "$rc" -eq 1 ] || fail "scan Vulnerability_Scan: exit $rc, want 1"
-[ "$(cat "$ERR")" = "odscan-agent: Vulnerability_Scan is not supported by this agent version" ] \
-    || fail "scan Vulnerability_Scan: stderr '$(cat "$ERR")'"
-ok "scan Vulnerability_Scan is not supported"
+run scan PolicyCompliance_Scan
+[ "$rc" -eq 1 ] || fail "scan PolicyCompliance_Scan: exit $rc, want 1"
+[ "$(cat "$ERR")" = "odscan-agent: PolicyCompliance_Scan is not supported by this agent version" ] \
+    || fail "scan PolicyCompliance_Scan: stderr '$(cat "$ERR")'"
+ok "scan PolicyCompliance_Scan is not supported"
 
 # --- usage errors ----------------------------------------------------------------------
 expect_usage "unknown option" "unknown option '--bogus' (see odscan-agent --help)" --bogus

@@ -74,7 +74,7 @@ stop_mock
 
 # --- enrollment, jobs, a failed upload kept in the spool ------------------------------
 : >"$LOG"
-start_mock --jobs Inventory_Scan,Vulnerability_Scan --fail-results 1
+start_mock --jobs Inventory_Scan,PolicyCompliance_Scan --fail-results 1
 "$AGENT" --server "$URL/" --state-dir "$STATE" --activation-key good-key --foreground \
     2>"$WORK/agent.err" &
 agent=$!
@@ -100,7 +100,7 @@ ok "start reports the profile's CPU budget"
     || fail "job 40 result holds the inventory"
 ok "a 503 on upload keeps the result and it is sent again"
 [ "$(requests '[x["body"] for x in r if x["path"] == "/agent/v1/jobs/41/result"][0]')" = \
-    "{'status': 'FAILED', 'reason': 'Vulnerability_Scan is not supported by this agent version'}" ] \
+    "{'status': 'FAILED', 'reason': 'PolicyCompliance_Scan is not supported by this agent version'}" ] \
     || fail "job 41 result"
 ok "an unsupported scan type is reported FAILED with its reason"
 [ -z "$(ls -A "$STATE/spool")" ] || fail "spool not empty after delivery"

@@ -88,7 +88,8 @@ out_of_scope_404 "GET /api/v1/jobs/$JOB_OUT" GET "/api/v1/jobs/$JOB_OUT"
 out_of_scope_404 "GET /api/v1/jobs/$JOB_OUT/result" GET "/api/v1/jobs/$JOB_OUT/result"
 out_of_scope_404 "GET /api/v1/assets/9002/jobs" GET /api/v1/assets/9002/jobs
 out_of_scope_404 "GET /api/v1/assets/9002/inventory" GET /api/v1/assets/9002/inventory
-ok "jobs, results, asset jobs and inventory of asset 9002: 404 for sam and rita"
+out_of_scope_404 "GET /api/v1/assets/9002/vulns" GET /api/v1/assets/9002/vulns
+ok "jobs, results, asset jobs, inventory and findings of asset 9002: 404 for sam and rita"
 
 CASE="bulk launch"
 REQ_USER='sam:sam-pw-1'

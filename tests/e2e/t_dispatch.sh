@@ -75,7 +75,7 @@ assert_json 'len(d["scans"])' 1
 ok "GET /api/v1/assets/$ID_A/inventory: $want packages, as dpkg-query -W lists on this machine"
 
 # --- unsupported scan types -------------------------------------------------------------
-for scan in Vulnerability_Scan PolicyCompliance_Scan; do
+for scan in UDC_Scan PolicyCompliance_Scan; do
     CASE="$scan"
     launch "$ID_A" "$scan" false
     assert_status 200

@@ -321,7 +321,7 @@ static void
 test_load_dir(void **state)
 {
     struct advisory_set set;
-    struct osv_load_stats st;
+    struct osv_load_stats st = { 0 };
     char path[512], why[OSV_WHY_MAX];
 
     (void)state;
@@ -340,7 +340,7 @@ static void
 test_load_zip(void **state)
 {
     struct advisory_set set;
-    struct osv_load_stats st;
+    struct osv_load_stats st = { 0 };
     char path[512], why[OSV_WHY_MAX];
 
     (void)state;

@@ -8,7 +8,7 @@ static const struct {
     scan_run_fn    run;   /* NULL: not implemented by this agent version */
 } modules[SCAN_TYPE_COUNT] = {
     { SCAN_INVENTORY,         scan_inventory_run },
-    { SCAN_VULNERABILITY,     NULL },
+    { SCAN_VULNERABILITY,     scan_vulnerability_run },
     { SCAN_POLICY_COMPLIANCE, NULL },
     { SCAN_UDC,               NULL },
     { SCAN_SCA,               NULL },

@@ -31,5 +31,11 @@ void scans_unsupported_reason(const char *param, char *dst, size_t n);
 
 /* The modules. */
 int scan_inventory_run(const struct scan_ctx *ctx, json_t **result, char *reason, size_t n);
+int scan_vulnerability_run(const struct scan_ctx *ctx, json_t **result, char *reason, size_t n);
+
+/* vulnerability_collect builds the package manifest of the host under root (see
+ * docs/agent.md) with its "manifest_hash". Caller owns *doc. Returns 0 or a negative
+ * code. */
+int vulnerability_collect(const char *root, json_t **doc);
 
 #endif
