@@ -10,11 +10,10 @@ source "$(dirname "$0")/lib.sh"
 F1="vulnerability assessment: us per host (~800 packages, 50k advisories)"
 F2="re-assess 10,000 hosts: seconds"
 F3="initial assessment of 10,000 hosts: seconds"
-# 2,000 hosts are timed and the figures scaled to 10,000 (the work is linear in hosts):
-# the initial assessment plus the re-assessment of the full 10,000 take about two
-# minutes, a fifth of the whole suite's 10-minute budget. BENCH_REASSESS_HOSTS=10000
-# runs it in full.
-HOSTS=${BENCH_REASSESS_HOSTS:-2000}
+# The full 10,000 hosts: the timed re-assessment takes ~45 s, the whole run (hosts
+# stored, initial assessment, update, re-assessment) ~2 minutes. A smaller
+# BENCH_REASSESS_HOSTS is timed and scaled to 10,000 (the work is linear in hosts).
+HOSTS=${BENCH_REASSESS_HOSTS:-10000}
 [ "$SMOKE" = 1 ] && HOSTS=200
 if [ ! -x "$BIN/vuln_bench" ] || [ ! -x "$BIN/odscan-agent" ] || ! command -v dpkg-query >/dev/null; then
     not_run "$F1" "-" "vuln_bench, odscan-agent or dpkg-query missing"
