@@ -7,11 +7,13 @@
  *              [--affected-pct P] [--list]
  *   vuln_bench --packages FILE --synthetic N --reassess HOSTS --db URL --manifest FILE
  *
- * --reassess times what odscand does after an import: HOSTS assets with the manifest
- * FILE (odscan-agent scan Vulnerability_Scan) are stored in the database URL through
- * the same store calls as agent uploads, the advisories are imported, and then the
- * knowledge base is loaded back, the matcher built and every asset assessed from its
- * stored manifest with its findings written (assess.c, as the server's thread does).
+ * --reassess times what odscand does after an incremental knowledge-base import: HOSTS
+ * assets with the manifest FILE (odscan-agent scan Vulnerability_Scan) are stored in the
+ * database URL through the same store calls as agent uploads, the advisories imported
+ * and every host assessed once (the initial scan, timed on its own line); then an update
+ * is imported (1 % of the advisories modified, 0.2 % new) and timed: the knowledge base
+ * loaded back, the matcher built and every asset re-assessed from its stored manifest
+ * with its findings written (assess.c, as the server's thread does).
  *
  * The package list is dpkg-query -W -f='${Package}\t${source:Package}\t${source:Version}\t${Version}\n'. */
 #include "assess.h"
@@ -281,18 +283,121 @@ fleet_store(store_t *st, size_t hosts, const char *manifest, size_t len, const c
     return ODS_E_OK;
 }
 
-/* reassess: see the header comment. */
+/* kb_put appends the advisory as the knowledge base holds it (its OSV document). */
 static int
-reassess(const struct advisory_set *set, size_t hosts, const char *url, const char *manifest_path)
+kb_put(struct kb_load *kb, const struct advisory *one, int64_t modified_ms)
 {
-    struct kb_load kb;
-    struct kb_record *recs = NULL;
-    struct kb_counts counts;
+    char *text = NULL;
+    size_t tlen = 0;
+    int rc;
+
+    if ((rc = osv_format(&one, 1, one->id, &text, &tlen)) != 0)
+        return rc;
+    if (kb->n == kb->cap) {
+        size_t cap = kb->cap ? kb->cap * 2 : 1024;
+        struct kb_doc *g = reallocarray(kb->docs, cap, sizeof(*g));
+        if (g == NULL) {
+            free(text);
+            return ODS_E_NOMEM;
+        }
+        kb->docs = g;
+        kb->cap = cap;
+    }
+    kb->docs[kb->n] = (struct kb_doc){ .id = strdup(one->id), .modified_ms = modified_ms,
+        .json = text, .len = tlen };
+    if (kb->docs[kb->n].id == NULL) {
+        free(text);
+        return ODS_E_NOMEM;
+    }
+    kb->n++;
+    return ODS_E_OK;
+}
+
+/* kb_import imports kb's documents from index from on, in one transaction. */
+static int
+kb_import(store_t *st, const struct kb_load *kb, size_t from, struct kb_counts *counts)
+{
+    struct kb_record *recs = calloc(kb->n - from + 1, sizeof(*recs));
+    int rc;
+
+    if (recs == NULL)
+        return ODS_E_NOMEM;
+    for (size_t i = from; i < kb->n; i++)
+        recs[i - from] = (struct kb_record){ kb->docs[i].id, kb->docs[i].modified_ms,
+            kb->docs[i].json, kb->docs[i].len, NULL, 0 };
+    rc = store_kb_import(st, recs, kb->n - from, counts);
+    free(recs);
+    return rc;
+}
+
+/* kb_update is an incremental knowledge-base update, the usual import: UPDATE_PCT % of
+ * the advisories modified (a new alias, which every finding of theirs carries) and
+ * NEW_PCT % new ones (copies under new ids: new findings on the hosts they match). */
+#define UPDATE_PCT 1
+#define NEW_PCT    0.2
+static int
+kb_update(store_t *st, struct advisory_set *set, struct kb_load *kb, struct kb_counts *counts)
+{
+    size_t from = kb->n, every_new = (size_t)(100 / NEW_PCT);
+    char id[160];
+    int rc = ODS_E_OK;
+
+    for (size_t i = 0; i < set->n && rc == ODS_E_OK; i++) {
+        struct advisory *adv = set->items[i];
+        if (i % (100 / UPDATE_PCT) == 0) {
+            snprintf(id, sizeof(id), "CVE-BENCH-%06zu", i);
+            if ((rc = advisory_add_alias(adv, id)) == ODS_E_OK)
+                rc = kb_put(kb, adv, 2);
+        }
+        if (rc == ODS_E_OK && i % every_new == every_new / 2) {
+            char *old = strdup(adv->id);
+            snprintf(id, sizeof(id), "%s-NEW", adv->id);
+            if (old == NULL || (rc = advisory_set_id(adv, id)) != ODS_E_OK ||
+                (rc = kb_put(kb, adv, 2)) != ODS_E_OK || (rc = advisory_set_id(adv, old)) != 0)
+                rc = rc != ODS_E_OK ? rc : ODS_E_NOMEM;
+            free(old);
+        }
+    }
+    return rc == ODS_E_OK ? kb_import(st, kb, from, counts) : rc;
+}
+
+/* assess_fleet is what odscand's thread runs after an import: the knowledge base loaded
+ * back and indexed, every asset assessed from its stored manifest, its findings
+ * written; prints the times on a line starting with what. */
+static int
+assess_fleet(store_t *st, const char *what, int64_t now)
+{
     struct advisory_set loaded;
     struct matcher *m = NULL;
-    store_t *st = NULL;
     int64_t *ids = NULL;
     size_t nids = 0, done = 0, bad = 0;
+    int rc;
+
+    advisory_set_init(&loaded);
+    double t0 = wall_seconds();
+    if ((rc = assess_kb_load(st, &loaded, &m, &bad)) != 0)
+        goto out;
+    double t1 = wall_seconds();
+    if ((rc = store_manifest_assets(st, &ids, &nids)) != 0 ||
+        (rc = assess_assets(st, m, ids, nids, now, &done)) != 0)
+        goto out;
+    double t2 = wall_seconds();
+    printf("%s: knowledge base loaded and indexed in %.2f s; %zu hosts assessed and"
+        " findings written in %.2f s; total %.2f s\n", what, t1 - t0, done, t2 - t1, t2 - t0);
+out:
+    free(ids);
+    matcher_free(m);
+    advisory_set_free(&loaded);
+    return rc;
+}
+
+/* reassess: see the header comment. */
+static int
+reassess(struct advisory_set *set, size_t hosts, const char *url, const char *manifest_path)
+{
+    struct kb_load kb;
+    struct kb_counts counts;
+    store_t *st = NULL;
     char *doc = NULL, hash[65] = "";
     size_t len = 0;
     const char *why = NULL;
@@ -300,7 +405,6 @@ reassess(const struct advisory_set *set, size_t hosts, const char *url, const ch
     FILE *fp = fopen(manifest_path, "r");
 
     kb_load_init(&kb);
-    advisory_set_init(&loaded);
     if (fp == NULL || getdelim(&doc, &len, '\0', fp) < 0) {
         fprintf(stderr, "vuln_bench: %s: cannot read\n", manifest_path);
         rc = ODS_E_IO;
@@ -318,49 +422,24 @@ reassess(const struct advisory_set *set, size_t hosts, const char *url, const ch
     double t0 = wall_seconds();
     if ((rc = fleet_store(st, hosts, doc, len, hash)) != 0)
         goto out;
-    for (size_t i = 0; i < set->n; i++) {
-        const struct advisory *one = set->items[i];
-        char *text;
-        size_t tlen;
-        if ((rc = osv_format(&one, 1, one->id, &text, &tlen)) != 0)
-            goto out;
-        if (kb.n == kb.cap) {
-            size_t cap = kb.cap ? kb.cap * 2 : 1024;
-            struct kb_doc *g = reallocarray(kb.docs, cap, sizeof(*g));
-            if (g == NULL) { free(text); rc = ODS_E_NOMEM; goto out; }
-            kb.docs = g;
-            kb.cap = cap;
-        }
-        kb.docs[kb.n++] = (struct kb_doc){ .id = strdup(one->id), .modified_ms = 1, .json = text,
-            .len = tlen };
-    }
-    if ((recs = calloc(kb.n, sizeof(*recs))) == NULL)
-        goto out;
-    for (size_t i = 0; i < kb.n; i++)
-        recs[i] = (struct kb_record){ kb.docs[i].id, 1, kb.docs[i].json, kb.docs[i].len, NULL, 0 };
-    if ((rc = store_kb_import(st, recs, kb.n, &counts)) != 0)
+    for (size_t i = 0; i < set->n && rc == ODS_E_OK; i++)
+        rc = kb_put(&kb, set->items[i], 1);
+    if (rc != 0 || (rc = kb_import(st, &kb, 0, &counts)) != 0)
         goto out;
     printf("stored %zu hosts and %zu advisories in %.1f s\n", hosts, counts.added,
         wall_seconds() - t0);
-
-    t0 = wall_seconds();
-    if ((rc = assess_kb_load(st, &loaded, &m, &bad)) != 0)
+    /* the first scan of every host: not the figure, every finding is new */
+    if ((rc = assess_fleet(st, "initial assessment", 3)) != 0)
         goto out;
-    double t1 = wall_seconds();
-    if ((rc = store_manifest_assets(st, &ids, &nids)) != 0 ||
-        (rc = assess_assets(st, m, ids, nids, 3, &done)) != 0)
+    if ((rc = kb_update(st, set, &kb, &counts)) != 0)
         goto out;
-    double t2 = wall_seconds();
-    printf("re-assess: knowledge base loaded and indexed in %.2f s; %zu hosts assessed and"
-        " findings written in %.2f s; total %.2f s\n", t1 - t0, done, t2 - t1, t2 - t0);
+    printf("knowledge-base update imported: %zu advisories modified (%d %%), %zu new\n",
+        counts.updated, UPDATE_PCT, counts.added);
+    rc = assess_fleet(st, "re-assess after the update", 4);
 out:
     if (fp != NULL)
         fclose(fp);
     free(doc);
-    free(ids);
-    free(recs);
-    matcher_free(m);
-    advisory_set_free(&loaded);
     kb_load_free(&kb);
     store_close(st);
     return rc;

@@ -596,8 +596,11 @@ struct asset_findings {
 /* store_findings_write records n assessments in ONE transaction: each finding is
  * inserted (first and last seen now_ms) or, when (asset, advisory, package) is held,
  * refreshed (last seen now_ms, reopened when it was fixed); the asset's open findings
- * missing from its assessment become fixed at now_ms (kept, not deleted).
- * Returns 0 or ODS_E_STORE. */
+ * missing from its assessment become fixed at now_ms (kept, not deleted). Only what
+ * changed is written: the asset's open findings are read and diffed with its assessment,
+ * new, reopened and changed ones are written row by row, and the last seen time of the
+ * unchanged ones moves with one statement per asset.
+ * Returns 0, ODS_E_NOMEM or ODS_E_STORE. */
 int store_findings_write(store_t *st, const struct asset_findings *items, size_t n,
     int64_t now_ms);
 

@@ -120,4 +120,28 @@ int store_pg_open(const char *conninfo, store_t **out, const char **err);
  * and returns it; never NULL. Long reasons are truncated. */
 const char *store_err_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* store_text_fit returns how many bytes of s fit a field of max bytes with its NUL, cut
+ * before a UTF-8 continuation byte so the kept prefix stays valid text. */
+size_t store_text_fit(const char *s, size_t max);
+
+/* One write store_findings_write owes a stored finding. */
+enum finding_op {
+    FINDING_PUT,    /* insert, or (held) refresh its content and reopen it if fixed */
+    FINDING_CLOSE,  /* open but no longer assessed: fixed now */
+};
+struct finding_change {
+    enum finding_op       op;
+    const struct finding *f;    /* PUT: the assessed finding; CLOSE: the stored one */
+};
+
+/* findings_diff compares an asset's open findings as stored with its new assessment,
+ * both sorted by (advisory, package) and merged, and lists what to write: PUT for an
+ * assessed finding not open (new, or fixed and back) or open with other content
+ * (aliases, versions, severity, score); CLOSE for an open one no longer assessed.
+ * Unchanged findings get no entry: the caller moves the last seen time of every open
+ * finding with one statement. A key assessed twice counts once, the last. The pointers
+ * in *out point into open and now. Caller frees *out. Returns 0 or ODS_E_NOMEM. */
+int findings_diff(const struct finding *open, size_t nopen, const struct finding *now,
+    size_t nnow, struct finding_change **out, size_t *n);
+
 #endif

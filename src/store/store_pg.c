@@ -272,7 +272,7 @@ enum stmt_id {
     S_KB_GET, S_KB_PUT, S_KB_ALIAS_DEL, S_KB_ALIAS_ADD, S_KB_EPOCH_GET, S_KB_EPOCH_BUMP,
     S_KB_COUNT, S_KB_EACH, S_KB_CLAIM,
     S_MANIFEST_HASH, S_MANIFEST_SET, S_MANIFEST_SEEN, S_MANIFEST_GET, S_MANIFEST_ASSETS,
-    S_FINDING_MARK, S_FINDING_PUT, S_FINDING_CLOSE, S_FINDING_BY_ASSET, S_FINDING_BY_VULN,
+    S_FINDING_OPEN, S_FINDING_PUT, S_FINDING_CLOSE, S_FINDING_SEEN, S_FINDING_BY_ASSET, S_FINDING_BY_VULN,
     S_FINDING_SUMMARY, S_FINDING_AFFECTED, S_MANIFEST_COUNT,
     STMT_COUNT
 };
@@ -446,7 +446,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_MANIFEST_SEEN] = "UPDATE vuln_manifests SET scanned_ms = $2 WHERE asset_id = $1",
     [S_MANIFEST_GET]  = "SELECT document, hash, scanned_ms FROM vuln_manifests WHERE asset_id = $1",
     [S_MANIFEST_ASSETS] = "SELECT asset_id FROM vuln_manifests ORDER BY asset_id",
-    [S_FINDING_MARK]  = "UPDATE vuln_findings SET stale = 1 WHERE asset_id = $1 AND fixed_ms = 0",
+    /* the stale column (migration 4) is no longer used: findings_diff finds the gone */
+    [S_FINDING_OPEN]  = "SELECT " FINDING_COLS " FROM vuln_findings WHERE asset_id = $1"
+                        " AND fixed_ms = 0",
     [S_FINDING_PUT]   = "INSERT INTO vuln_findings(asset_id, advisory_id, package, aliases,"
                         " installed_version, fixed_version, severity, score10, first_seen_ms,"
                         " last_seen_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)"
@@ -455,8 +457,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
                         " fixed_version = excluded.fixed_version, severity = excluded.severity,"
                         " score10 = excluded.score10, last_seen_ms = excluded.last_seen_ms,"
                         " fixed_ms = 0, stale = 0",
-    [S_FINDING_CLOSE] = "UPDATE vuln_findings SET fixed_ms = $2, stale = 0"
-                        " WHERE asset_id = $1 AND stale = 1",
+    [S_FINDING_CLOSE] = "UPDATE vuln_findings SET fixed_ms = $4"
+                        " WHERE asset_id = $1 AND advisory_id = $2 AND package = $3",
+    [S_FINDING_SEEN]  = "UPDATE vuln_findings SET last_seen_ms = $2"
+                        " WHERE asset_id = $1 AND fixed_ms = 0 AND last_seen_ms <> $2",
     [S_FINDING_BY_ASSET] = "SELECT " FINDING_COLS " FROM vuln_findings WHERE asset_id = $1"
                         FINDING_FILTER " ORDER BY score10 DESC, advisory_id COLLATE \"C\","
                         " package COLLATE \"C\" LIMIT $5::bigint",
@@ -3636,35 +3640,69 @@ pg_vuln_last_scan(store_t *st, int64_t asset_id, int64_t *ms)
     return rc;
 }
 
+static void finding_read(const PGresult *res, int r, void *record);
+
+static int
+finding_put(struct conn *c, int64_t asset_id, const struct finding *f, int64_t now)
+{
+    struct args a;
+
+    args_init(&a);
+    arg_i64(&a, asset_id);
+    arg_text_fit(&a, f->advisory_id, sizeof(f->advisory_id));
+    arg_text_fit(&a, f->package, sizeof(f->package));
+    arg_text_fit(&a, f->aliases, sizeof(f->aliases));
+    arg_text_fit(&a, f->installed_version, sizeof(f->installed_version));
+    arg_text_fit(&a, f->fixed_version, sizeof(f->fixed_version));
+    arg_text_fit(&a, f->severity, sizeof(f->severity));
+    arg_i64(&a, f->score10);
+    arg_i64(&a, now);
+    return run(c, S_FINDING_PUT, &a, NULL);
+}
+
+static int
+finding_close(struct conn *c, int64_t asset_id, const struct finding *f, int64_t now)
+{
+    struct args a;
+
+    args_init(&a);
+    arg_i64(&a, asset_id);
+    arg_text_fit(&a, f->advisory_id, sizeof(f->advisory_id));
+    arg_text_fit(&a, f->package, sizeof(f->package));
+    arg_i64(&a, now);
+    return run(c, S_FINDING_CLOSE, &a, NULL);
+}
+
+/* findings_tx writes one asset's assessment inside the caller's transaction: only what
+ * findings_diff says changed, then one statement for the last seen time of the rest. */
 static int
 findings_tx(struct conn *c, const struct asset_findings *af, int64_t now)
 {
+    struct finding_change *ch = NULL;
+    void *rows = NULL;
+    size_t nopen = 0, nch = 0;
     struct args a;
     int rc;
 
     args_init(&a);
     arg_i64(&a, af->asset_id);
-    if ((rc = run(c, S_FINDING_MARK, &a, NULL)) != ODS_E_OK)
-        return rc;
-    for (size_t i = 0; i < af->n; i++) {
-        const struct finding *f = &af->findings[i];
+    if ((rc = read_all(c, S_FINDING_OPEN, &a, finding_read, sizeof(struct finding), &rows,
+            &nopen)) != ODS_E_OK ||
+        (rc = findings_diff(rows, nopen, af->findings, af->n, &ch, &nch)) != ODS_E_OK)
+        goto out;
+    for (size_t i = 0; i < nch && rc == ODS_E_OK; i++)
+        rc = ch[i].op == FINDING_PUT ? finding_put(c, af->asset_id, ch[i].f, now) :
+            finding_close(c, af->asset_id, ch[i].f, now);
+    if (rc == ODS_E_OK && af->n > 0) {
         args_init(&a);
         arg_i64(&a, af->asset_id);
-        arg_text_fit(&a, f->advisory_id, sizeof(f->advisory_id));
-        arg_text_fit(&a, f->package, sizeof(f->package));
-        arg_text_fit(&a, f->aliases, sizeof(f->aliases));
-        arg_text_fit(&a, f->installed_version, sizeof(f->installed_version));
-        arg_text_fit(&a, f->fixed_version, sizeof(f->fixed_version));
-        arg_text_fit(&a, f->severity, sizeof(f->severity));
-        arg_i64(&a, f->score10);
         arg_i64(&a, now);
-        if ((rc = run(c, S_FINDING_PUT, &a, NULL)) != ODS_E_OK)
-            return rc;
+        rc = run(c, S_FINDING_SEEN, &a, NULL);
     }
-    args_init(&a);
-    arg_i64(&a, af->asset_id);
-    arg_i64(&a, now);
-    return run(c, S_FINDING_CLOSE, &a, NULL);
+out:
+    free(ch);
+    free(rows);
+    return rc;
 }
 
 static int

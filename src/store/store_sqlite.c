@@ -258,7 +258,7 @@ enum stmt_id {
     S_KB_GET, S_KB_PUT, S_KB_ALIAS_DEL, S_KB_ALIAS_ADD, S_KB_EPOCH_GET, S_KB_EPOCH_BUMP,
     S_KB_COUNT, S_KB_EACH, S_KB_CLAIM,
     S_MANIFEST_HASH, S_MANIFEST_SET, S_MANIFEST_SEEN, S_MANIFEST_GET, S_MANIFEST_ASSETS,
-    S_FINDING_MARK, S_FINDING_PUT, S_FINDING_CLOSE, S_FINDING_BY_ASSET, S_FINDING_BY_VULN,
+    S_FINDING_OPEN, S_FINDING_PUT, S_FINDING_CLOSE, S_FINDING_SEEN, S_FINDING_BY_ASSET, S_FINDING_BY_VULN,
     S_FINDING_SUMMARY, S_FINDING_AFFECTED, S_MANIFEST_COUNT,
     STMT_COUNT
 };
@@ -415,7 +415,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [S_MANIFEST_SEEN] = "UPDATE vuln_manifests SET scanned_ms = ?2 WHERE asset_id = ?1",
     [S_MANIFEST_GET]  = "SELECT document, hash, scanned_ms FROM vuln_manifests WHERE asset_id = ?1",
     [S_MANIFEST_ASSETS] = "SELECT asset_id FROM vuln_manifests ORDER BY asset_id",
-    [S_FINDING_MARK]  = "UPDATE vuln_findings SET stale = 1 WHERE asset_id = ?1 AND fixed_ms = 0",
+    /* the stale column (migration 4) is no longer used: findings_diff finds the gone */
+    [S_FINDING_OPEN]  = "SELECT " FINDING_COLS " FROM vuln_findings WHERE asset_id = ?1"
+                        " AND fixed_ms = 0",
     [S_FINDING_PUT]   = "INSERT INTO vuln_findings(asset_id, advisory_id, package, aliases,"
                         " installed_version, fixed_version, severity, score10, first_seen_ms,"
                         " last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"
@@ -424,8 +426,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
                         " fixed_version = excluded.fixed_version, severity = excluded.severity,"
                         " score10 = excluded.score10, last_seen_ms = excluded.last_seen_ms,"
                         " fixed_ms = 0, stale = 0",
-    [S_FINDING_CLOSE] = "UPDATE vuln_findings SET fixed_ms = ?2, stale = 0"
-                        " WHERE asset_id = ?1 AND stale = 1",
+    [S_FINDING_CLOSE] = "UPDATE vuln_findings SET fixed_ms = ?4"
+                        " WHERE asset_id = ?1 AND advisory_id = ?2 AND package = ?3",
+    [S_FINDING_SEEN]  = "UPDATE vuln_findings SET last_seen_ms = ?2"
+                        " WHERE asset_id = ?1 AND fixed_ms = 0 AND last_seen_ms <> ?2",
     [S_FINDING_BY_ASSET] = "SELECT " FINDING_COLS " FROM vuln_findings WHERE asset_id = ?1"
                         FINDING_FILTER " ORDER BY score10 DESC, advisory_id, package LIMIT ?6",
     [S_FINDING_BY_VULN] = "SELECT " FINDING_COLS " FROM vuln_findings WHERE (advisory_id = ?2"
@@ -3210,22 +3214,48 @@ finding_put(sqlite3_stmt *q, int64_t asset_id, const struct finding *f, int64_t 
     return ODS_E_OK;
 }
 
+static void finding_read(sqlite3_stmt *q, void *record);
+
+static int
+finding_close(sqlite3_stmt *q, int64_t asset_id, const struct finding *f, int64_t now)
+{
+    if (sqlite3_bind_int64(q, 1, asset_id) != SQLITE_OK ||
+        bind_text_fit(q, 2, f->advisory_id, sizeof(f->advisory_id)) != SQLITE_OK ||
+        bind_text_fit(q, 3, f->package, sizeof(f->package)) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 4, now) != SQLITE_OK || run(q) != SQLITE_DONE)
+        return ODS_E_STORE;
+    return ODS_E_OK;
+}
+
+/* findings_tx writes one asset's assessment inside the caller's transaction: only what
+ * findings_diff says changed, then one statement for the last seen time of the rest. */
 static int
 findings_tx(struct conn *c, const struct asset_findings *a, int64_t now)
 {
-    sqlite3_stmt *mark = stmt(c, S_FINDING_MARK), *put = stmt(c, S_FINDING_PUT),
-        *close = stmt(c, S_FINDING_CLOSE);
+    sqlite3_stmt *open = stmt(c, S_FINDING_OPEN), *put = stmt(c, S_FINDING_PUT),
+        *close = stmt(c, S_FINDING_CLOSE), *seen = stmt(c, S_FINDING_SEEN);
+    struct finding_change *ch = NULL;
+    void *rows = NULL;
+    size_t nopen = 0, nch = 0;
+    int rc = ODS_E_STORE;
 
-    if (mark == NULL || put == NULL || close == NULL ||
-        sqlite3_bind_int64(mark, 1, a->asset_id) != SQLITE_OK || run(mark) != SQLITE_DONE)
-        return ODS_E_STORE;
-    for (size_t i = 0; i < a->n; i++)
-        if (finding_put(put, a->asset_id, &a->findings[i], now) != ODS_E_OK)
-            return ODS_E_STORE;
-    if (sqlite3_bind_int64(close, 1, a->asset_id) != SQLITE_OK ||
-        sqlite3_bind_int64(close, 2, now) != SQLITE_OK || run(close) != SQLITE_DONE)
-        return ODS_E_STORE;
-    return ODS_E_OK;
+    if (open == NULL || put == NULL || close == NULL || seen == NULL ||
+        sqlite3_bind_int64(open, 1, a->asset_id) != SQLITE_OK)
+        goto out;
+    if ((rc = read_all(open, finding_read, sizeof(struct finding), &rows, &nopen)) != ODS_E_OK ||
+        (rc = findings_diff(rows, nopen, a->findings, a->n, &ch, &nch)) != ODS_E_OK)
+        goto out;
+    for (size_t i = 0; i < nch && rc == ODS_E_OK; i++)
+        rc = ch[i].op == FINDING_PUT ? finding_put(put, a->asset_id, ch[i].f, now) :
+            finding_close(close, a->asset_id, ch[i].f, now);
+    if (rc == ODS_E_OK && a->n > 0 &&
+        (sqlite3_bind_int64(seen, 1, a->asset_id) != SQLITE_OK ||
+         sqlite3_bind_int64(seen, 2, now) != SQLITE_OK || run(seen) != SQLITE_DONE))
+        rc = ODS_E_STORE;
+out:
+    free(ch);
+    free(rows);
+    return rc;
 }
 
 static int
