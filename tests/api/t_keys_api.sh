@@ -2,6 +2,7 @@
 # t_keys_api.sh - activation keys over the QPS API: create (each type), search, get,
 # update, delete, in XML and JSON; the CLI and the API act on the same keys.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/doc_examples.sh"
 
 start_server
 add_user alice manager 'alice-pw-1'
@@ -101,3 +102,11 @@ req POST /agent/v1/enroll -H 'Content-Type: application/json' \
     -d '{"activation_key":"'"$TOKEN"'","hostname":"web2","os_family":"linux","agent_version":"0.1.0"}'
 [ "$STATUS" != 200 ] || fail "$CASE: enrolled with a deleted key"
 ok "delete removes the key for good; it no longer enrolls; get answers 404"
+
+CASE="the documented example"
+REQ_USER='alice:alice-pw-1'
+run_doc_example key-create
+assert_status 200
+assert_xpath /ServiceResponse/data/AgentActKey/type COUNT_LIMITED
+assert_xpath /ServiceResponse/data/AgentActKey/countPurchased 2
+ok "docs/api.md's key example, as written: a COUNT_LIMITED key"

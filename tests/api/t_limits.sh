@@ -3,6 +3,7 @@
 # a user, 409 with Retry-After over the limit, success after ToWait-Sec, the
 # concurrency limit, and per-family counting.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/doc_examples.sh"
 
 start_server
 add_user alice scanner 'alice-pw-1'
@@ -116,3 +117,10 @@ launch 8001 Inventory_Scan
 assert_status 200
 assert_header X-Concurrency-Limit-Running 1
 ok "concurrency 1: of 40 simultaneous launches $N_OK ran and $N_BUSY got 409 (Running 1, Retry-After 1); afterwards 200"
+
+CASE="the documented example"
+REQ_USER='alice:alice-pw-1'
+run_doc_example limits-headers
+grep -qi '^X-RateLimit-Limit:' "$HEADERS" || fail "$CASE: no X-RateLimit-Limit header: $(cat "$HEADERS")"
+grep -qi '^X-Concurrency-Limit-Running:' "$HEADERS" || fail "$CASE: no X-Concurrency-Limit-Running header"
+ok "docs/api.md's limits example, as written: status $STATUS with the limit headers"

@@ -2,6 +2,7 @@
 # t_tags.sh - tags over the QPS API (create, rename, search, get, delete; put on and
 # taken off assets) in XML and JSON, the CLI's tag group, and key tags on enrollment.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/doc_examples.sh"
 
 start_server
 add_user alice manager 'alice-pw-1'
@@ -121,3 +122,15 @@ AID=$(json_of 'd["asset_id"]')
 got=$(db_query "$(server_db)" "SELECT t.name FROM asset_tags a JOIN tags t ON t.id = a.tag_id WHERE a.asset_id = $AID" 2>/dev/null || echo "?")
 [ "$got" = prod ] || fail "$CASE: asset $AID has tags '$got'"
 ok "an agent enrolling with a key tagged prod gets tag prod (asset $AID)"
+
+CASE="the documented examples"
+REQ_USER='alice:alice-pw-1'
+run_doc_example tag-create
+assert_status 200
+assert_xpath /ServiceResponse/data/Tag/name web-tier
+run_doc_example tag-assign
+assert_status 200
+assert_xpath /ServiceResponse/data/Asset/id 7001
+got=$(db_query "$(server_db)" "SELECT count(*) FROM asset_tags x JOIN tags t ON t.id = x.tag_id WHERE x.asset_id = 7001 AND t.name = 'web-tier'")
+[ "$got" = 1 ] || fail "$CASE: asset 7001 does not carry web-tier"
+ok "docs/api.md's tag examples, as written: web-tier created and put on asset 7001"
