@@ -199,6 +199,37 @@ modules_text(unsigned mods, char *dst, size_t n)
     }
 }
 
+/* vuln_list sets the asset's open findings as vuln/list/HostAssetVuln: `qid` holds
+ * the advisory id (odscan's findings come from OSV and tracker advisories, not from
+ * numbered QIDs), firstFound/lastFound the finding's first and last sighting. */
+static int
+vuln_list(store_t *st, int64_t asset_id, json_t *host)
+{
+    struct finding_query q = { .asset_id = asset_id, .status = FINDING_OPEN };
+    struct finding *f = NULL;
+    size_t n = 0;
+    json_t *list = json_array();
+    int rc = list != NULL ? store_findings_list(st, &q, &f, &n) : ODS_E_NOMEM;
+
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = list_add(list, "HostAssetVuln", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+            "qid", str_json(f[i].advisory_id),
+            "hostInstanceVulnId", str_json(f[i].advisory_id),
+            "cve", str_json(f[i].aliases),
+            "package", str_json(f[i].package),
+            "severity", str_json(f[i].severity),
+            "fixedVersion", str_json(f[i].fixed_version),
+            "firstFound", time_json(f[i].first_seen_ms),
+            "lastFound", time_json(f[i].last_seen_ms)));
+    free(f);
+    if (rc == 0) {
+        rc = set(host, "vuln", list_wrap(list));
+        list = NULL;
+    }
+    json_decref(list);
+    return rc;
+}
+
 /* host_asset builds one HostAsset (the vendor's element names). *out: caller decrefs. */
 static int
 host_asset(store_t *st, const struct asset *a, struct key_cache *kc, json_t **out)
@@ -228,7 +259,10 @@ host_asset(store_t *st, const struct asset *a, struct key_cache *kc, json_t **ou
     if (rc == 0) rc = set(h, "fqdn", str_json(a->fqdn));
     if (rc == 0) rc = set(h, "address", str_json(a->last_address));
     if (rc == 0) rc = set(h, "os", str_json(os));
-    if (rc == 0) rc = set(h, "lastVulnScan", json_null());   /* XXX no vuln results yet */
+    int64_t vscan = 0;
+    if (rc == 0 && store_vuln_last_scan(st, a->id, &vscan) != ODS_E_OK)
+        vscan = 0;
+    if (rc == 0) rc = set(h, "lastVulnScan", time_json(vscan));
 
     if (rc == 0) rc = set(agent, "agentVersion", str_json(a->agent_version));
     if (rc == 0) rc = set(agent, "agentId", str_json(a->agent_uuid));
@@ -260,6 +294,8 @@ host_asset(store_t *st, const struct asset *a, struct key_cache *kc, json_t **ou
     }
     if (rc == 0)
         rc = inventory_lists(st, a->id, h);
+    if (rc == 0)
+        rc = vuln_list(st, a->id, h);
     if (rc == 0) {
         *out = h;
         h = NULL;

@@ -43,8 +43,9 @@ static const struct {
     [FF_DNS_HOST_NAME]   = { NULL, { "CASE WHEN a.fqdn <> '' THEN a.fqdn ELSE a.hostname END",
                              NULL }, COL_TEXT },
     [FF_ADDRESS]         = { NULL, { "a.last_address", NULL }, COL_TEXT },
-    /* XXX no vulnerability scan results are stored yet: every asset is "never" */
-    [FF_LAST_VULN_SCAN]  = { NULL, { "CAST(0 AS BIGINT)", NULL }, COL_DATE },
+    /* the last Vulnerability_Scan whose manifest was stored; 0 (never) without one */
+    [FF_LAST_VULN_SCAN]  = { NULL, { "COALESCE((SELECT m.scanned_ms FROM vuln_manifests m"
+                             " WHERE m.asset_id = a.id), 0)", NULL }, COL_DATE },
     [FF_AGENT_CONFIGURATION_NAME] = { "profiles p WHERE p.id = " PROFILE_ID,
                              { "p.name", NULL }, COL_TEXT },
     [FF_AGENT_CONFIGURATION_ID]   = { NULL, { PROFILE_ID, NULL }, COL_INT },

@@ -189,6 +189,34 @@ for f in d["findings"]:
 EOF
 ok "asset $ID_A shows exactly the $WANT findings the fixtures imply (fixed-below, withdrawn and other-release records give none)"
 
+CASE="hostasset views"
+# Vendor-style clients read lastVulnScan and the vuln list from HostAsset, and filter on
+# lastVulnScan.
+req GET "/qps/rest/2.0/get/am/hostasset/$ID_A" -H 'Accept: application/json'
+assert_status 200
+cp "$BODY" "$T/host.json"
+python3 - "$T/host.json" "$WANT" <<'EOF' || fail "$CASE: $(head -c 600 "$T/host.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+h = d["ServiceResponse"]["data"][0]["HostAsset"]
+assert h["lastVulnScan"], h.get("lastVulnScan")
+vulns = [v["HostAssetVuln"] for v in h["vuln"]["list"]]
+ids = sorted(v["qid"] for v in vulns)
+assert len(ids) == int(sys.argv[2]), ids
+assert "FIX-2099-0001" in ids and "FIX-2099-0003" in ids, ids
+assert all(v["firstFound"] and v["lastFound"] for v in vulns), vulns
+EOF
+req POST /qps/rest/2.0/search/am/hostasset -H 'Content-Type: text/xml' --data-binary \
+    '<ServiceRequest><filters><Criteria field="lastVulnScan" operator="GREATER">2020-01-01</Criteria></filters></ServiceRequest>'
+assert_status 200
+[ "$(xpath 'count(/ServiceResponse/data/HostAsset)')" -ge 1 ] || fail "$CASE: lastVulnScan GREATER found nothing"
+[ "$(xpath '/ServiceResponse/data/HostAsset[1]/id')" = "$ID_A" ] || fail "$CASE: lastVulnScan GREATER: $(body_excerpt)"
+req POST /qps/rest/2.0/count/am/hostasset -H 'Content-Type: text/xml' --data-binary \
+    '<ServiceRequest><filters><Criteria field="lastVulnScan" operator="LESSER">2020-01-01</Criteria></filters></ServiceRequest>'
+assert_status 200
+assert_xpath /ServiceResponse/count 0
+ok "HostAsset $ID_A carries lastVulnScan and its $WANT open findings as vuln/list/HostAssetVuln; lastVulnScan filters find it"
+
 CASE="filters"
 req GET "/api/v1/assets/$ID_A/vulns?severity=critical"
 assert_json 'd["count"]' 1
