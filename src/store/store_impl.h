@@ -144,4 +144,11 @@ struct finding_change {
 int findings_diff(const struct finding *open, size_t nopen, const struct finding *now,
     size_t nnow, struct finding_change **out, size_t *n);
 
+/* store_key_check tells whether key k may enroll one more agent at now: 0, or
+ * ODS_E_PERM with *why set to a static reason (revoked, expired, no uses left). */
+int store_key_check(const struct actkey *k, int64_t now, const char **why);
+/* store_enrollment_asset fills *a, the asset an enrollment with key k creates (zeroed
+ * first; created/updated = e->now_ms). ODS_E_INVAL when a string does not fit. */
+int store_enrollment_asset(const struct enrollment *e, const struct actkey *k, struct asset *a);
+
 #endif

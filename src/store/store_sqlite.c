@@ -2108,24 +2108,6 @@ sqlite_key_revoke(store_t *st, const char *token_or_name)
     return rc;
 }
 
-/* key_check tells whether a key may enroll one more agent at now. */
-static int
-key_check(const struct actkey *k, int64_t now, const char **why)
-{
-    const char *reason = NULL;
-
-    if (k->revoked)
-        reason = "activation key revoked";
-    else if (k->expires_ms != 0 && now >= k->expires_ms)
-        reason = "activation key expired";
-    else if (k->max_uses != 0 && k->uses >= k->max_uses)
-        reason = "activation key has no uses left";
-    if (reason == NULL)
-        return ODS_E_OK;
-    *why = reason;
-    return ODS_E_PERM;
-}
-
 /* enroll_asset_id picks the new asset's id: one above the largest, and never below
  * FIRST_ENROLLED_ID; when the largest is INT64_MAX, the lowest free id from there. */
 static int
@@ -2155,38 +2137,6 @@ enroll_asset_id(struct conn *c, int64_t *id)
     return ODS_E_OK;
 }
 
-/* enrollment_asset fills the asset an enrollment creates; ODS_E_INVAL when a string
- * does not fit its field. */
-static int
-enrollment_asset(const struct enrollment *e, const struct actkey *k, struct asset *a)
-{
-    const struct {
-        char       *dst;
-        size_t      n;
-        const char *src;
-    } fields[] = {
-        { a->agent_uuid, sizeof(a->agent_uuid), e->uuid },
-        { a->hostname, sizeof(a->hostname), e->hostname },
-        { a->os_family, sizeof(a->os_family), e->os_family },
-        { a->fqdn, sizeof(a->fqdn), e->fqdn },
-        { a->os_name, sizeof(a->os_name), e->os_name },
-        { a->os_version, sizeof(a->os_version), e->os_version },
-        { a->arch, sizeof(a->arch), e->arch },
-        { a->machine_id, sizeof(a->machine_id), e->machine_id },
-        { a->agent_version, sizeof(a->agent_version), e->agent_version },
-        { a->last_address, sizeof(a->last_address), e->remote },
-    };
-
-    memset(a, 0, sizeof(*a));
-    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-        if (str_copy(fields[i].dst, fields[i].n, fields[i].src != NULL ? fields[i].src : "") != 0)
-            return ODS_E_INVAL;
-    a->modules = k->modules;
-    a->key_id = k->id;
-    a->created_ms = a->updated_ms = e->now_ms;
-    return ODS_E_OK;
-}
-
 static int
 enroll_tx(struct conn *c, const struct enrollment *e, struct asset *a, const char **why)
 {
@@ -2201,9 +2151,9 @@ enroll_tx(struct conn *c, const struct enrollment *e, struct asset *a, const cha
         return ODS_E_STORE;
     if ((rc = read_one(kget, key_read, &k, sizeof(k))) == ODS_E_NOTFOUND)
         *why = "activation key unknown";
-    if (rc != ODS_E_OK || (rc = key_check(&k, e->now_ms, why)) != ODS_E_OK)
+    if (rc != ODS_E_OK || (rc = store_key_check(&k, e->now_ms, why)) != ODS_E_OK)
         return rc;
-    if ((rc = enrollment_asset(e, &k, a)) != ODS_E_OK ||
+    if ((rc = store_enrollment_asset(e, &k, a)) != ODS_E_OK ||
         (rc = enroll_asset_id(c, &a->id)) != ODS_E_OK)
         return rc;
     if (sqlite3_bind_int64(kuse, 1, k.id) != SQLITE_OK || run(kuse) != SQLITE_DONE ||
