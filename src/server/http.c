@@ -482,6 +482,17 @@ mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("libmicrohttpd: %s", line);
 }
 
+/* accept_policy refuses every new connection once shutdown began. */
+static enum MHD_Result
+accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct server *s = cls;
+
+    (void)addr;
+    (void)addrlen;
+    return atomic_load(&s->refusing) ? MHD_NO : MHD_YES;
+}
+
 /* parse_listen splits "ADDR:PORT" / "[V6]:PORT" into a socket address. */
 static int
 parse_listen(const char *listen, struct sockaddr_storage *ss, bool *loopback)
@@ -552,7 +563,7 @@ http_daemon_start(struct server *s, char *err, size_t n)
         { MHD_OPTION_HTTPS_MEM_KEY, 0, s->key_pem },
         { MHD_OPTION_END, 0, NULL },
     };
-    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+    s->daemon = MHD_start_daemon(flags, 0, accept_policy, s, on_request, s,
         MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (s->daemon == NULL) {
         snprintf(err, n, "cannot listen on %s (address in use, or bad TLS certificate/key)", s->cfg.listen);
@@ -564,8 +575,11 @@ http_daemon_start(struct server *s, char *err, size_t n)
 void
 http_daemon_quiesce(struct server *s)
 {
-    if (s->daemon != NULL && s->quiesced_fd < 0)
-        s->quiesced_fd = MHD_quiesce_daemon(s->daemon);
+    /* Not MHD_quiesce_daemon(): with epoll worker threads it races with the workers'
+     * own removal of the listen socket from their epoll sets and libmicrohttpd aborts
+     * the process (an open defect in 0.9.75, seen here under load). New connections
+     * are refused by accept_policy instead. */
+    atomic_store(&s->refusing, true);
 }
 
 void
@@ -574,7 +588,4 @@ http_daemon_stop(struct server *s)
     if (s->daemon != NULL)
         MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
-    if (s->quiesced_fd >= 0)
-        close(s->quiesced_fd);    /* ours after quiesce, once the daemon is gone */
-    s->quiesced_fd = -1;
 }

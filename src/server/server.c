@@ -178,7 +178,7 @@ server_start(struct server *s, char *err, size_t n)
     const char *why = NULL;
     int rc;
 
-    s->quiesced_fd = -1;
+    atomic_store(&s->refusing, false);
     atomic_store(&s->inflight, 0);
     if (mkdir(s->cfg.state_dir, 0700) != 0 && errno != EEXIST) {
         snprintf(err, n, "cannot create state directory %s: %s", s->cfg.state_dir, strerror(errno));

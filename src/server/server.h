@@ -32,7 +32,7 @@ struct server {
     char                *cert_pem;
     char                *key_pem;
     atomic_long          inflight;        /* requests between arrival and completion */
-    int                  quiesced_fd;     /* listen socket after quiesce, closed after stop */
+    atomic_bool          refusing;        /* shutdown began: new connections are refused */
 };
 
 /* server_start opens the store, prepares TLS (generating a self-signed certificate on
@@ -51,7 +51,8 @@ void server_stop(struct server *s);
 void server_audit(struct server *s, const char *user, const char *remote, const char *action,
     const char *target, const char *result, const char *detail);
 
-/* http_daemon_start / http_daemon_stop are the libmicrohttpd part (http.c). */
+/* http_daemon_start / http_daemon_stop are the libmicrohttpd part (http.c);
+ * http_daemon_quiesce makes it refuse new connections. */
 int http_daemon_start(struct server *s, char *err, size_t n);
 void http_daemon_quiesce(struct server *s);
 void http_daemon_stop(struct server *s);
