@@ -1786,19 +1786,29 @@ sqlite_user_get(store_t *st, const char *name, struct user *out)
     return rc;
 }
 
+/* list_all runs a parameterless list statement into *out (caller frees). */
 static int
-sqlite_user_list(store_t *st, struct user **out, size_t *n)
+list_all(store_t *st, enum stmt_id id, row_reader read, size_t size, void **out, size_t *n)
 {
     struct conn *c = conn_acquire(st);
-    sqlite3_stmt *q = stmt(c, S_USER_LIST);
-    void *rows = NULL;
+    sqlite3_stmt *q = stmt(c, id);
     int rc = ODS_E_STORE;
 
     *out = NULL;
     *n = 0;
-    if (q != NULL && (rc = read_all(q, user_read, sizeof(**out), &rows, n)) == ODS_E_OK)
-        *out = rows;
+    if (q != NULL)
+        rc = read_all(q, read, size, out, n);
     conn_release(c);
+    return rc;
+}
+
+static int
+sqlite_user_list(store_t *st, struct user **out, size_t *n)
+{
+    void *rows = NULL;
+    int rc = list_all(st, S_USER_LIST, user_read, sizeof(**out), &rows, n);
+
+    *out = rows;
     return rc;
 }
 
@@ -2035,16 +2045,10 @@ sqlite_asset_get(store_t *st, int64_t id, struct asset *out)
 static int
 sqlite_asset_list(store_t *st, struct asset **out, size_t *n)
 {
-    struct conn *c = conn_acquire(st);
-    sqlite3_stmt *q = stmt(c, S_ASSET_LIST);
     void *rows = NULL;
-    int rc = ODS_E_STORE;
+    int rc = list_all(st, S_ASSET_LIST, asset_read, sizeof(**out), &rows, n);
 
-    *out = NULL;
-    *n = 0;
-    if (q != NULL && (rc = read_all(q, asset_read, sizeof(**out), &rows, n)) == ODS_E_OK)
-        *out = rows;
-    conn_release(c);
+    *out = rows;
     return rc;
 }
 
@@ -2081,16 +2085,10 @@ sqlite_key_add(store_t *st, struct actkey *k)
 static int
 sqlite_key_list(store_t *st, struct actkey **out, size_t *n)
 {
-    struct conn *c = conn_acquire(st);
-    sqlite3_stmt *q = stmt(c, S_KEY_LIST);
     void *rows = NULL;
-    int rc = ODS_E_STORE;
+    int rc = list_all(st, S_KEY_LIST, key_read, sizeof(**out), &rows, n);
 
-    *out = NULL;
-    *n = 0;
-    if (q != NULL && (rc = read_all(q, key_read, sizeof(**out), &rows, n)) == ODS_E_OK)
-        *out = rows;
-    conn_release(c);
+    *out = rows;
     return rc;
 }
 
@@ -2267,16 +2265,10 @@ sqlite_profile_add(store_t *st, struct profile *p)
 static int
 sqlite_profile_list(store_t *st, struct profile **out, size_t *n)
 {
-    struct conn *c = conn_acquire(st);
-    sqlite3_stmt *q = stmt(c, S_PROFILE_LIST);
     void *rows = NULL;
-    int rc = ODS_E_STORE;
+    int rc = list_all(st, S_PROFILE_LIST, profile_read, sizeof(**out), &rows, n);
 
-    *out = NULL;
-    *n = 0;
-    if (q != NULL && (rc = read_all(q, profile_read, sizeof(**out), &rows, n)) == ODS_E_OK)
-        *out = rows;
-    conn_release(c);
+    *out = rows;
     return rc;
 }
 
